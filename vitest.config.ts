@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Tests start real servers on 127.0.0.1; two workers match the two cores of CI.
+    maxWorkers: 2,
+  },
+});
