@@ -1,0 +1,37 @@
+/** Masking for everything that may reach a log, an error or a terminal. */
+
+const MASK = "***";
+
+/** `a=1; b=2` → `a=***; b=***`: names stay visible, values never. */
+export function maskCookieHeader(header: string): string {
+  return header
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq < 0 ? MASK : `${pair.slice(0, eq)}=${MASK}`;
+    })
+    .join("; ");
+}
+
+/** A URL with its password (and any user info) masked: proxies and base URLs are printed this way. */
+export function redactUrl(url: string | URL): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    return "<invalid URL>";
+  }
+  if (parsed.password) parsed.password = MASK;
+  return parsed.toString();
+}
+
+/** Replace every occurrence of each secret in `text` (secrets shorter than 4 characters are too common to mask safely and are skipped). */
+export function redactSecrets(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join(MASK);
+  }
+  return out;
+}
