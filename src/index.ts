@@ -2,3 +2,21 @@
 export * from "./errors.js";
 export type * from "./client/wire-types.js";
 export { maskCookieHeader, redactUrl } from "./redact.js";
+export { OpenAssistant } from "./provider/open-assistant.js";
+export type { AsyncGeneratorProvider, AsyncResult, Message, MessageRole, Messages } from "./provider/provider-types.js";
+export { formatPrompt } from "./provider/format-prompt.js";
+export { DEFAULT_SAMPLING, type OpenAssistantOptions, type OpenAssistantWarning, type SamplingOptions } from "./provider/options.js";
+export type { RetryInfo } from "./provider/retry.js";
+export {
+  OpenAssistantClient,
+  DEFAULT_BASE_URL,
+  DEFAULT_USER_AGENT,
+  DEFAULT_TIMEOUT_MS,
+  type ClientOptions,
+  type CookieInput,
+  type EventStreamTarget,
+  type ListChatsQuery,
+  type RequestOptions,
+} from "./client/client.js";
+export type { FetchLike, RequestTrailEntry } from "./client/http-transport.js";
+export { SseDecoder, DEFAULT_MAX_LINE_LENGTH, type SseEvent, type SseDecoderOptions } from "./sse/sse-decoder.js";

@@ -1,0 +1,244 @@
+import { ConfigError, ProtocolError } from "../errors.js";
+import { DEFAULT_MAX_LINE_LENGTH, SseDecoder, SseLineTooLongError, type SseEvent } from "../sse/sse-decoder.js";
+import { parseChatEvent } from "./chat-events.js";
+import { errorForStatus } from "./http-errors.js";
+import { HttpTransport, mapFailure, type Call, type FetchLike, type RequestTrailEntry } from "./http-transport.js";
+import type {
+  AssistantMessageRequest,
+  ChatEvent,
+  ChatListRead,
+  ChatRead,
+  ListChatsResponse,
+  MessageRead,
+  ModelConfigInfo,
+  PrompterMessageRequest,
+} from "./wire-types.js";
+
+export const DEFAULT_BASE_URL = "https://open-assistant.io";
+/** The seed's Chrome User-Agent: the site sits behind bot filters that like browsers. */
+export const DEFAULT_USER_AGENT =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36";
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Cookies as an object, or a `Cookie` header string (`a=1; b=2`). */
+export type CookieInput = Record<string, string> | string;
+
+export interface ClientOptions {
+  /** Site root, may carry a path prefix. Default: env OASST_BASE_URL, else https://open-assistant.io. */
+  baseUrl?: string | undefined;
+  /** The session cookies. The client sends exactly these; finding them is the provider's job. */
+  cookies?: CookieInput | undefined;
+  /** http://, https://, socks5://, socks5h:// (user:password allowed). Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY, minus NO_PROXY. */
+  proxy?: string | undefined;
+  /** Per request, and the longest silence allowed on the event stream (ms). Default 60 000. */
+  timeout?: number | undefined;
+  userAgent?: string | undefined;
+  /** Extra headers for every request. */
+  headers?: Record<string, string> | undefined;
+  /** Bring your own fetch (then `proxy` is not applied: your fetch decides). */
+  fetch?: FetchLike | undefined;
+  /** Longest event-stream line accepted (characters). Default 16 MiB. */
+  maxLineLength?: number | undefined;
+  /** Environment for OASST_BASE_URL and proxy variables. Default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Called after every request with method, URL, status and time (for a `--verbose` trail). */
+  onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  /** Overrides the client's timeout for this call (ms). */
+  timeout?: number | undefined;
+}
+
+export interface ListChatsQuery {
+  /** Cursor: chats newer than this (from a previous `prev`). */
+  before?: string | undefined;
+  /** Cursor: chats older than this (from a previous `next`). */
+  after?: string | undefined;
+  includeHidden?: boolean | undefined;
+}
+
+export interface EventStreamTarget {
+  chatId: string;
+  messageId: string;
+}
+
+/**
+ * One method per endpoint of the Open-Assistant website API, with one keep-alive
+ * connection pool. Close it with `close()` when done.
+ */
+export class OpenAssistantClient {
+  readonly #http: HttpTransport;
+  readonly #maxLineLength: number;
+
+  constructor(options: ClientOptions = {}) {
+    const env = options.env ?? process.env;
+    this.#maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.#http = new HttpTransport({
+      baseUrl: options.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL,
+      cookieHeader: cookieHeaderOf(options.cookies),
+      userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
+      headers: options.headers,
+      fetch: options.fetch,
+      proxy: options.proxy,
+      env,
+      timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+      onRequest: options.onRequest,
+    });
+  }
+
+  /** The base URL requests go to (with a trailing slash). */
+  get baseUrl(): string {
+    return this.#http.baseUrl.toString();
+  }
+
+  /** `POST /api/chat`: a new, empty chat. */
+  createChat(options: RequestOptions = {}): Promise<ChatListRead> {
+    return this.#json<ChatListRead>({ method: "POST", path: "api/chat", json: {}, what: "POST /api/chat", ...options }, "id");
+  }
+
+  /** `GET /api/chat?chat_id=`: one chat with all its messages. */
+  getChat(chatId: string, options: RequestOptions = {}): Promise<ChatRead> {
+    return this.#json<ChatRead>(
+      { method: "GET", path: "api/chat", query: { chat_id: chatId }, what: "GET /api/chat", chatId, ...options },
+      "id",
+    );
+  }
+
+  /** `GET /api/chat`: one page of chats, newest first; follow `next` with `after`. */
+  listChats(query: ListChatsQuery = {}, options: RequestOptions = {}): Promise<ListChatsResponse> {
+    return this.#json<ListChatsResponse>(
+      {
+        method: "GET",
+        path: "api/chat",
+        query: {
+          before: query.before,
+          after: query.after,
+          include_hidden: query.includeHidden === undefined ? undefined : String(query.includeHidden),
+        },
+        what: "GET /api/chat",
+        ...options,
+      },
+      "chats",
+    );
+  }
+
+  /** `DELETE /api/chat?chat_id=`. */
+  async deleteChat(chatId: string, options: RequestOptions = {}): Promise<void> {
+    await this.#http.text({ method: "DELETE", path: "api/chat", query: { chat_id: chatId }, what: "DELETE /api/chat", chatId, ...options });
+  }
+
+  /** `POST /api/chat/prompter_message`: the user's message (parent null for the first one). */
+  postPrompterMessage(request: PrompterMessageRequest, options: RequestOptions = {}): Promise<MessageRead> {
+    return this.#json<MessageRead>(
+      { method: "POST", path: "api/chat/prompter_message", json: request, what: "POST /api/chat/prompter_message", chatId: request.chat_id, ...options },
+      "id",
+    );
+  }
+
+  /** `POST /api/chat/assistant_message`: queue a reply; returns the pending assistant message. */
+  postAssistantMessage(request: AssistantMessageRequest, options: RequestOptions = {}): Promise<MessageRead> {
+    return this.#json<MessageRead>(
+      { method: "POST", path: "api/chat/assistant_message", json: request, what: "POST /api/chat/assistant_message", chatId: request.chat_id, ...options },
+      "id",
+    );
+  }
+
+  /** `GET /api/chat/models`: the model configs the server allows, with their sampling presets. */
+  async listModels(options: RequestOptions = {}): Promise<ModelConfigInfo[]> {
+    const models = await this.#json<unknown>({ method: "GET", path: "api/chat/models", what: "GET /api/chat/models", ...options });
+    if (!Array.isArray(models)) throw new ProtocolError("GET /api/chat/models did not answer a list");
+    return models as ModelConfigInfo[];
+  }
+
+  /**
+   * `POST /api/chat/events`: the reply's events, one by one, as they arrive
+   * (`pending`*, `token`*, then `message` or `error`). `options.timeout` bounds the
+   * silence between two reads, not the whole stream.
+   */
+  async *streamEvents(target: EventStreamTarget, options: RequestOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
+    for await (const batch of this.streamEventBatches(target, options)) yield* batch;
+  }
+
+  /** Like `streamEvents`, but yields the events of each network read together. */
+  async *streamEventBatches(target: EventStreamTarget, options: RequestOptions = {}): AsyncGenerator<ChatEvent[], void, undefined> {
+    const call: Call = {
+      method: "POST",
+      path: "api/chat/events",
+      query: { chat_id: target.chatId, message_id: target.messageId },
+      what: "POST /api/chat/events",
+      chatId: target.chatId,
+      ...options,
+    };
+    const { response, deadline } = await this.#http.open(call);
+    const reader = response.body?.getReader();
+    try {
+      if (!response.ok) throw errorForStatus(response, await response.text(), call);
+      if (!reader) return;
+      const decoder = new SseDecoder({ maxLineLength: this.#maxLineLength });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        deadline.refresh();
+        const batch = toChatEvents(decoder.push(value), call.chatId);
+        if (batch.length) {
+          yield batch;
+          deadline.refresh(); // the caller's own time is not the server's silence
+        }
+      }
+      const last = toChatEvents(decoder.end(), call.chatId);
+      if (last.length) yield last;
+    } catch (error) {
+      if (error instanceof SseLineTooLongError) {
+        throw new ProtocolError(`POST /api/chat/events sent a line longer than ${error.maxLineLength} characters`, {
+          chatId: call.chatId,
+          hint: "Raise `maxLineLength` if the server's replies are really that long.",
+        });
+      }
+      throw mapFailure(error, deadline, call, response.url, "body");
+    } finally {
+      deadline.dispose();
+      // Stopping early must not leave the connection streaming in the background.
+      reader?.cancel().catch(() => {});
+    }
+  }
+
+  /** Close the connection pool, after the requests in flight. */
+  close(): Promise<void> {
+    return this.#http.close();
+  }
+
+  async #json<T>(call: Call, requiredKey?: string): Promise<T> {
+    const value = await this.#http.json<T>(call);
+    if (requiredKey && (typeof value !== "object" || value === null || !(requiredKey in value))) {
+      throw new ProtocolError(`${call.what} answered JSON without "${requiredKey}"`, { chatId: call.chatId });
+    }
+    return value;
+  }
+}
+
+function toChatEvents(events: SseEvent[], chatId: string | undefined): ChatEvent[] {
+  const out: ChatEvent[] = [];
+  for (const sse of events) {
+    const event = parseChatEvent(sse, chatId);
+    if (event) out.push(event);
+  }
+  return out;
+}
+
+/** A `Cookie` header from an object or a header string; refuses what would break the header. */
+export function cookieHeaderOf(cookies: CookieInput | undefined): string | undefined {
+  if (cookies === undefined) return undefined;
+  const header =
+    typeof cookies === "string"
+      ? cookies.trim()
+      : Object.entries(cookies)
+          .map(([name, value]) => `${name}=${value}`)
+          .join("; ");
+  if (/[\r\n\0]/.test(header)) {
+    throw new ConfigError("The cookies contain a line break or NUL byte", "Pass cookie values exactly as the browser stores them, without line breaks.");
+  }
+  return header || undefined;
+}

@@ -1,0 +1,116 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { SocksClient } from "socks";
+import { Agent, ProxyAgent, type Dispatcher, type buildConnector } from "undici";
+import { ConfigError } from "../errors.js";
+import { redactUrl } from "../redact.js";
+
+const PROXY_PROTOCOLS = new Set(["http:", "https:", "socks5:", "socks5h:"]);
+
+/**
+ * The proxy for a target URL from the environment, as curl reads it:
+ * HTTPS_PROXY / HTTP_PROXY by the target's scheme, then ALL_PROXY; NO_PROXY
+ * (comma list of hosts, `.suffix`, `host:port`, or `*`) turns it off. Lower-case
+ * names win over upper-case ones, as in curl.
+ */
+export function proxyFromEnv(target: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const read = (name: string) => env[name.toLowerCase()] || env[name.toUpperCase()] || undefined;
+  if (bypassesProxy(target, read("no_proxy"))) return undefined;
+  const byScheme = target.protocol === "https:" ? read("https_proxy") : read("http_proxy");
+  return byScheme ?? read("all_proxy");
+}
+
+function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
+  if (!noProxy) return false;
+  const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const port = target.port || (target.protocol === "https:" ? "443" : "80");
+  return noProxy
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .some((entry) => {
+      if (entry === "*") return true;
+      const [rawPattern, entryPort] = entry.toLowerCase().split(/:(?=\d+$)/) as [string, string | undefined];
+      if (entryPort && entryPort !== port) return false;
+      const pattern = rawPattern.replace(/^\*/, "");
+      if (pattern.startsWith(".")) return host.endsWith(pattern) || host === pattern.slice(1);
+      return host === pattern || host.endsWith(`.${pattern}`);
+    });
+}
+
+export interface DispatcherOptions {
+  /** Explicit proxy URL; when absent the environment is read. */
+  proxy?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Connect timeout, ms. */
+  connectTimeout?: number | undefined;
+}
+
+/** Parse and check a proxy URL; errors name the URL with its password masked. */
+export function parseProxyUrl(proxy: string): URL {
+  let url: URL;
+  try {
+    url = new URL(proxy);
+  } catch {
+    throw new ConfigError(
+      `The proxy ${JSON.stringify(redactUrl(proxy))} is not a URL`,
+      "Write it as scheme://[user:password@]host:port, e.g. http://127.0.0.1:8080 or socks5h://127.0.0.1:1080.",
+    );
+  }
+  if (!PROXY_PROTOCOLS.has(url.protocol)) {
+    throw new ConfigError(
+      `The proxy scheme ${url.protocol.replace(/:$/, "")} is not supported (${redactUrl(url)})`,
+      "Use http://, https://, socks5:// (DNS on this machine) or socks5h:// (DNS on the proxy).",
+    );
+  }
+  return url;
+}
+
+/**
+ * One keep-alive connection pool for one origin, going through the proxy when one
+ * is configured or found in the environment.
+ */
+export function createDispatcher(target: URL, options: DispatcherOptions = {}): Dispatcher {
+  const proxy = options.proxy ?? proxyFromEnv(target, options.env);
+  const connect = { timeout: options.connectTimeout ?? 10_000 };
+  if (!proxy) return new Agent({ connect });
+  const url = parseProxyUrl(proxy);
+  if (url.protocol === "socks5:" || url.protocol === "socks5h:") {
+    return new Agent({ connect: socksConnector(url, connect.timeout) });
+  }
+  // https targets go through a CONNECT tunnel: cookies never travel in clear to the proxy.
+  return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect });
+}
+
+/** Connect through a SOCKS5 proxy, then speak TLS to the target inside it when the target is https. */
+function socksConnector(proxy: URL, timeout: number): buildConnector.connector {
+  const remoteDns = proxy.protocol === "socks5h:";
+  return (options, callback) => {
+    const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
+    const open = async () => {
+      const host = remoteDns || isIP(options.hostname) ? options.hostname : (await lookup(options.hostname)).address;
+      const { socket } = await SocksClient.createConnection({
+        proxy: {
+          host: proxy.hostname.replace(/^\[|\]$/g, ""),
+          port: Number(proxy.port) || 1080,
+          type: 5,
+          userId: proxy.username ? decodeURIComponent(proxy.username) : undefined,
+          password: proxy.password ? decodeURIComponent(proxy.password) : undefined,
+        },
+        command: "connect",
+        destination: { host, port },
+        timeout,
+      });
+      if (options.protocol !== "https:") return socket;
+      return await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+        const secure = tlsConnect({ socket, servername: options.servername ?? options.hostname, ALPNProtocols: ["http/1.1"] });
+        secure.once("secureConnect", () => resolve(secure));
+        secure.once("error", reject);
+      });
+    };
+    open().then(
+      (socket) => callback(null, socket),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
+    );
+  };
+}

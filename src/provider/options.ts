@@ -1,0 +1,115 @@
+import type { CookieInput } from "../client/client.js";
+import type { FetchLike, RequestTrailEntry } from "../client/http-transport.js";
+import type { ChatEvent, PluginEntry, SamplingParameters } from "../client/wire-types.js";
+import { ConfigError } from "../errors.js";
+import type { RetryInfo } from "./retry.js";
+
+/** The sampling parameters, as the Python kwargs name them; each overrides the seed's default. */
+export interface SamplingOptions {
+  top_k?: number | null | undefined;
+  top_p?: number | null | undefined;
+  typical_p?: number | null | undefined;
+  temperature?: number | null | undefined;
+  repetition_penalty?: number | null | undefined;
+  /** Not nullable: the server refuses `null` with 422. */
+  max_new_tokens?: number | undefined;
+}
+
+/** The seed's defaults (gpt4free's OpenAssistant provider). */
+export const DEFAULT_SAMPLING: Readonly<SamplingParameters> = Object.freeze({
+  top_k: 50,
+  top_p: null,
+  typical_p: null,
+  temperature: 0.35,
+  repetition_penalty: 1.1111111111111112,
+  max_new_tokens: 1024,
+});
+
+/** Something that went wrong without failing the reply, e.g. a chat that could not be deleted. */
+export interface OpenAssistantWarning {
+  code: "chat_not_deleted";
+  message: string;
+  chatId?: string | undefined;
+  cause?: unknown;
+}
+
+export interface OpenAssistantOptions extends SamplingOptions {
+  /** Site root, may carry a path prefix. Default: env OASST_BASE_URL, else https://open-assistant.io. */
+  baseUrl?: string | undefined;
+  /** The session cookies, as an object or a `Cookie` header. Empty or absent: the cookie sources are asked. */
+  cookies?: CookieInput | undefined;
+  /** http://, https://, socks5://, socks5h:// with optional user:password. Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY minus NO_PROXY. */
+  proxy?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Per request, and the longest silence allowed on the event stream (ms). Default 60 000. */
+  timeout?: number | undefined;
+  userAgent?: string | undefined;
+  /** Extra request headers. */
+  headers?: Record<string, string> | undefined;
+  /** Bring your own fetch (then `proxy` is not applied). */
+  fetch?: FetchLike | undefined;
+  /** Plugins for the assistant message (default none). */
+  plugins?: PluginEntry[] | undefined;
+  /** Every event of the stream as it arrives: queue position (`pending`), tokens, the final message. */
+  onEvent?: ((event: ChatEvent) => void) | undefined;
+  /** Problems that do not fail the reply. Default: `process.emitWarning`. */
+  onWarning?: ((warning: OpenAssistantWarning) => void) | undefined;
+  /** Retries of "busy" (503) and "rate limited" (429) answers before any text. Default 2. */
+  maxRetries?: number | undefined;
+  /** Called before each retry with the error and the pause. */
+  onRetry?: ((info: RetryInfo) => void) | undefined;
+  /** Longest event-stream line accepted (characters). Default 16 MiB. */
+  maxLineLength?: number | undefined;
+  /** Called after every HTTP request (method, URL, status, time): a request trail without secrets. */
+  onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
+  /** Environment to read (OASST_BASE_URL, OASST_COOKIES, proxy variables). Default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+const SAMPLING_KEYS = Object.keys(DEFAULT_SAMPLING) as Array<keyof SamplingParameters>;
+
+const OPTION_KEYS: ReadonlySet<string> = new Set<keyof OpenAssistantOptions>([
+  ...SAMPLING_KEYS,
+  "baseUrl",
+  "cookies",
+  "proxy",
+  "signal",
+  "timeout",
+  "userAgent",
+  "headers",
+  "fetch",
+  "plugins",
+  "onEvent",
+  "onWarning",
+  "maxRetries",
+  "onRetry",
+  "maxLineLength",
+  "onRequest",
+  "env",
+]);
+
+/** JavaScript callers get no type check: an unknown option is refused, never ignored nor sent. */
+export function checkOptions(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new ConfigError(`Unknown option ${JSON.stringify(key)}`, `Known options: ${[...OPTION_KEYS].join(", ")}.`);
+    }
+  }
+  for (const key of SAMPLING_KEYS) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || (value === null && key !== "max_new_tokens")) continue;
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new ConfigError(`The sampling parameter ${key} must be a number, not ${JSON.stringify(value)}`, `Pass a number${key === "max_new_tokens" ? "" : " or null"}.`);
+    }
+  }
+}
+
+/** The seed's defaults with the caller's overrides; only the six known keys are ever sent. */
+export function samplingParameters(options: SamplingOptions): SamplingParameters {
+  const out: SamplingParameters = { ...DEFAULT_SAMPLING };
+  for (const key of SAMPLING_KEYS) {
+    const value = options[key];
+    if (value !== undefined) (out as unknown as Record<string, number | null>)[key] = value;
+  }
+  return out;
+}

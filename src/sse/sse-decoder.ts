@@ -1,0 +1,187 @@
+/**
+ * A server-sent-events decoder (WHATWG HTML "event stream interpretation") that
+ * works on raw byte chunks split anywhere and returns, per chunk, the events that
+ * chunk completed. Returning a batch instead of calling back per event lets the
+ * consumer hand a whole network read to its caller in one step.
+ *
+ * Differences from the standard, on purpose:
+ * - `end()` delivers a last event even without its trailing blank line
+ *   (servers that close right after the final event's data line).
+ * - A line longer than `maxLineLength` characters is an error, not unbounded memory.
+ */
+
+export interface SseEvent {
+  /** The `event:` field; undefined for the default type ("message"). */
+  event: string | undefined;
+  /** The `data:` lines joined with "\n". */
+  data: string;
+  /** The last `id:` seen (sticky across events, as the standard says). */
+  id: string | undefined;
+}
+
+export interface SseDecoderOptions {
+  /** Longest line accepted, in UTF-16 code units. Default 16 MiB. */
+  maxLineLength?: number;
+  /** Called with each valid `retry:` value (ms). */
+  onRetry?: (ms: number) => void;
+}
+
+export const DEFAULT_MAX_LINE_LENGTH = 16 * 1024 * 1024;
+
+export class SseLineTooLongError extends Error {
+  constructor(readonly maxLineLength: number) {
+    super(`An event-stream line is longer than ${maxLineLength} characters`);
+    this.name = "SseLineTooLongError";
+  }
+}
+
+const LF = 10;
+
+export class SseDecoder {
+  readonly #maxLineLength: number;
+  readonly #onRetry: ((ms: number) => void) | undefined;
+  readonly #text = new TextDecoder("utf-8");
+  /** Start of a line not yet terminated. */
+  #partial = "";
+  /** The previous chunk ended in CR: a LF starting the next one belongs to it. */
+  #afterCR = false;
+  #data: string | undefined;
+  #event: string | undefined;
+  #lastId: string | undefined;
+  #out: SseEvent[] = [];
+
+  constructor(options: SseDecoderOptions = {}) {
+    this.#maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.#onRetry = options.onRetry;
+  }
+
+  /** Feed a chunk; returns the events it completed (often none, often many). */
+  push(chunk: Uint8Array | string): SseEvent[] {
+    const text = typeof chunk === "string" ? chunk : this.#text.decode(chunk, { stream: true });
+    this.#scan(text);
+    return this.#take();
+  }
+
+  /** The stream ended: flush the decoder, the last line and a last unterminated event. */
+  end(): SseEvent[] {
+    this.#scan(this.#text.decode());
+    if (this.#partial) {
+      const line = this.#partial;
+      this.#partial = "";
+      this.#line(line);
+    }
+    this.#dispatch();
+    return this.#take();
+  }
+
+  #take(): SseEvent[] {
+    const out = this.#out;
+    if (out.length) this.#out = [];
+    return out;
+  }
+
+  #scan(text: string): void {
+    let start = 0;
+    const length = text.length;
+    if (this.#afterCR) {
+      this.#afterCR = false;
+      if (length > 0 && text.charCodeAt(0) === LF) start = 1;
+    }
+    // Two native searches instead of a char loop: the common case is CRLF.
+    let nextLF = text.indexOf("\n", start);
+    let nextCR = text.indexOf("\r", start);
+    while (nextLF !== -1 || nextCR !== -1) {
+      let end: number;
+      let next: number;
+      if (nextCR !== -1 && (nextLF === -1 || nextCR < nextLF)) {
+        end = nextCR;
+        if (nextCR + 1 < length) {
+          next = text.charCodeAt(nextCR + 1) === LF ? nextCR + 2 : nextCR + 1;
+        } else {
+          next = length;
+          this.#afterCR = true;
+        }
+      } else {
+        end = nextLF;
+        next = nextLF + 1;
+      }
+      if (this.#partial) {
+        const line = this.#partial + text.slice(start, end);
+        this.#partial = "";
+        this.#checkLength(line.length);
+        this.#line(line);
+      } else {
+        this.#checkLength(end - start);
+        this.#line(text.slice(start, end));
+      }
+      start = next;
+      if (nextLF !== -1 && nextLF < start) nextLF = text.indexOf("\n", start);
+      if (nextCR !== -1 && nextCR < start) nextCR = text.indexOf("\r", start);
+    }
+    if (start < length) {
+      this.#partial = this.#partial ? this.#partial + text.slice(start) : text.slice(start);
+      this.#checkLength(this.#partial.length);
+    }
+  }
+
+  #checkLength(length: number): void {
+    if (length > this.#maxLineLength) {
+      this.#partial = "";
+      throw new SseLineTooLongError(this.#maxLineLength);
+    }
+  }
+
+  #line(line: string): void {
+    if (line.length === 0) {
+      this.#dispatch();
+      return;
+    }
+    const first = line.charCodeAt(0);
+    if (first === 58 /* ":" comment, e.g. sse_starlette's ping */) return;
+    // Fast path for the only field Open-Assistant really writes.
+    if (first === 100 /* d */ && line.startsWith("data:")) {
+      this.#appendData(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      return;
+    }
+    const colon = line.indexOf(":");
+    let field: string;
+    let value: string;
+    if (colon === -1) {
+      field = line;
+      value = "";
+    } else {
+      field = line.slice(0, colon);
+      value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    }
+    switch (field) {
+      case "data":
+        this.#appendData(value);
+        break;
+      case "event":
+        this.#event = value;
+        break;
+      case "id":
+        if (!value.includes("\0")) this.#lastId = value;
+        break;
+      case "retry":
+        if (/^\d+$/.test(value)) this.#onRetry?.(Number(value));
+        break;
+      default:
+      // Unknown fields are ignored, as the standard says.
+    }
+  }
+
+  #appendData(value: string): void {
+    this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
+  }
+
+  #dispatch(): void {
+    const data = this.#data;
+    const event = this.#event;
+    this.#data = undefined;
+    this.#event = undefined;
+    // An event with no data line is not dispatched (standard), only its fields reset.
+    if (data === undefined) return;
+    this.#out.push({ event: event || undefined, data, id: this.#lastId });
+  }
+}
