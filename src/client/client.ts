@@ -30,7 +30,7 @@ export interface ClientOptions {
   cookies?: CookieInput | undefined;
   /** http://, https://, socks5://, socks5h:// (user:password allowed). Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY, minus NO_PROXY. */
   proxy?: string | undefined;
-  /** Per request, and the longest silence allowed on the event stream (ms). Default 60 000. */
+  /** Per request, and the longest wait between two events of the stream (ms; ping comments do not count). Default 60 000. */
   timeout?: number | undefined;
   userAgent?: string | undefined;
   /** Extra headers for every request. */
@@ -156,7 +156,7 @@ export class OpenAssistantClient {
   /**
    * `POST /api/chat/events`: the reply's events, one by one, as they arrive
    * (`pending`*, `token`*, then `message` or `error`). `options.timeout` bounds the
-   * silence between two reads, not the whole stream.
+   * time between two events (ping comments do not count), not the whole stream.
    */
   async *streamEvents(target: EventStreamTarget, options: RequestOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
     for await (const batch of this.streamEventBatches(target, options)) yield* batch;
@@ -181,9 +181,10 @@ export class OpenAssistantClient {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        deadline.refresh();
         const batch = toChatEvents(decoder.push(value), call.chatId);
+        // Only events count as progress: a server that sends nothing but pings is hanging.
         if (batch.length) {
+          deadline.refresh();
           yield batch;
           deadline.refresh(); // the caller's own time is not the server's silence
         }

@@ -41,7 +41,7 @@ export interface OpenAssistantOptions extends SamplingOptions {
   /** http://, https://, socks5://, socks5h:// with optional user:password. Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY minus NO_PROXY. */
   proxy?: string | undefined;
   signal?: AbortSignal | undefined;
-  /** Per request, and the longest silence allowed on the event stream (ms). Default 60 000. */
+  /** Per request, and the longest wait between two events of the stream (ms; ping comments do not count). Default 60 000. */
   timeout?: number | undefined;
   userAgent?: string | undefined;
   /** Extra request headers. */

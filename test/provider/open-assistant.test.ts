@@ -1,0 +1,434 @@
+import { once } from "node:events";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  AbortError,
+  AuthError,
+  ConfigError,
+  ConnectionError,
+  ModelNotFoundError,
+  OpenAssistant,
+  OpenAssistantError,
+  ProtocolError,
+  RateLimitError,
+  ServerBusyError,
+  StreamError,
+  TimeoutError,
+  startEmulator,
+  type ChatEvent,
+  type Emulator,
+  type EmulatorOptions,
+  type Messages,
+  type OpenAssistantOptions,
+  type OpenAssistantWarning,
+} from "../../src/index.js";
+import { prompterContent } from "../../src/provider/format-prompt.js";
+import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
+
+const messages: Messages = [{ role: "user", content: "Hello, how are you?" }];
+const MODEL = "OA_SFT_Llama_30B_6";
+
+let servers: Array<{ stop(): Promise<void> } | TestProxy> = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => ("stop" in s ? s.stop() : s.close())));
+  servers = [];
+});
+
+async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const server = await startEmulator({ quiet: true, ...options });
+  servers.push(server);
+  return server;
+}
+
+function optionsFor(server: Emulator, extra: OpenAssistantOptions = {}): OpenAssistantOptions {
+  return { baseUrl: server.url, cookies: server.cookies, ...extra };
+}
+
+async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const piece of iterable) out.push(piece);
+  return out;
+}
+
+/** Run a chat to its end and return the thrown error (or fail if none). */
+async function failureOf(run: AsyncIterable<unknown>): Promise<OpenAssistantError> {
+  try {
+    for await (const _ of run) void _;
+  } catch (error) {
+    expect(error).toBeInstanceOf(OpenAssistantError);
+    return error as OpenAssistantError;
+  }
+  throw new Error("expected the chat to fail");
+}
+
+/** Chats are deleted in the generator's finally: poll briefly for the count to settle. */
+async function expectNoChatsLeft(server: Emulator): Promise<void> {
+  await vi.waitFor(() => expect(server.liveChats()).toBe(0), { timeout: 3000, interval: 20 });
+}
+
+describe("OpenAssistant provider: the seed's seven steps", () => {
+  it("has the provider's facts as static fields", () => {
+    expect(OpenAssistant.url).toBe("https://open-assistant.io");
+    expect(OpenAssistant.model).toBe("OA_SFT_Llama_30B_6");
+    expect(OpenAssistant.needsAuth).toBe(true);
+    expect(OpenAssistant.supportsStream).toBe(true);
+    expect(OpenAssistant.supportsMessageHistory).toBe(true);
+    expect(typeof OpenAssistant.working).toBe("boolean");
+  });
+
+  it("streams the server's exact reply, token by token, and deletes the chat", async () => {
+    const server = await emulator({ replyTokens: 12, tokenDelayMs: 5 });
+    const pieces = await collect(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server)));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe(server.expectedReply(prompterContent(messages)));
+    expect(server.liveChats()).toBe(0);
+  });
+
+  it("makes the seed's requests in order, with a Chrome User-Agent, the cookie and the seed's bodies", async () => {
+    const server = await emulator();
+    await OpenAssistant.createAsync(MODEL, messages, optionsFor(server));
+    const calls = server.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls).toEqual([
+      "POST /api/chat",
+      "POST /api/chat/prompter_message",
+      "POST /api/chat/assistant_message",
+      "POST /api/chat/events",
+      "DELETE /api/chat",
+    ]);
+    const [create, prompter, assistant, events, remove] = server.requests;
+    for (const request of server.requests) {
+      expect(request.headers["user-agent"]).toMatch(/Mozilla\/5\.0 .* Chrome\/\d+/);
+      expect(request.headers.cookie).toBe(server.cookie);
+    }
+    const chatId = JSON.parse(JSON.stringify(events!.query)).chat_id as string;
+    expect(JSON.parse(prompter!.body)).toEqual({ chat_id: chatId, content: "<s>[INST]\nHello, how are you?\n[/INST]", parent_id: null });
+    expect(JSON.parse(assistant!.body)).toEqual({
+      chat_id: chatId,
+      parent_id: expect.any(String),
+      model_config_name: MODEL,
+      sampling_parameters: { top_k: 50, top_p: null, typical_p: null, temperature: 0.35, repetition_penalty: 1.1111111111111112, max_new_tokens: 1024 },
+      plugins: [],
+    });
+    expect(events!.query.message_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(remove!.query.chat_id).toBe(chatId);
+    expect(create!.method).toBe("POST");
+  });
+
+  it("sends the caller's sampling overrides and plugins, and never mutates the messages", async () => {
+    const server = await emulator();
+    const conversation = Object.freeze([
+      Object.freeze({ role: "system", content: "Be brief." }),
+      Object.freeze({ role: "user", content: "Hi" }),
+    ]);
+    await OpenAssistant.createAsync(MODEL, conversation, optionsFor(server, { temperature: 0.9, top_p: 0.5, max_new_tokens: 7 }));
+    const body = JSON.parse(server.requests.find((r) => r.path === "/api/chat/assistant_message")!.body);
+    expect(body.sampling_parameters).toEqual({ top_k: 50, top_p: 0.5, typical_p: null, temperature: 0.9, repetition_penalty: 1.1111111111111112, max_new_tokens: 7 });
+    const prompter = JSON.parse(server.requests.find((r) => r.path === "/api/chat/prompter_message")!.body);
+    expect(prompter.content).toBe("<s>[INST]\nSystem: Be brief.\nUser: Hi\nAssistant:\n[/INST]");
+  });
+
+  it("createAsync joins the whole reply", async () => {
+    const server = await emulator({ replyTokens: 30 });
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server))).resolves.toBe(server.expectedReply(prompterContent(messages)));
+  });
+
+  it("reports queue positions through onEvent and keeps one event per token in streamEvents", async () => {
+    const server = await emulator({ pendingEvents: 3, replyTokens: 10 });
+    const seen: ChatEvent[] = [];
+    const events: ChatEvent[] = [];
+    for await (const event of OpenAssistant.streamEvents(MODEL, messages, optionsFor(server, { onEvent: (e) => seen.push(e) }))) events.push(event);
+    expect(events).toEqual(seen);
+    const pending = events.filter((e) => e.event_type === "pending");
+    expect(pending.map((e) => (e.event_type === "pending" ? e.queue_position : -1))).toEqual([3, 2, 1]);
+    expect(events.filter((e) => e.event_type === "token")).toHaveLength(10);
+    expect(events.at(-1)?.event_type).toBe("message");
+  });
+
+  it.each(["byte-chunks", "lf", "cr"] as const)("gets the same text with %s framing", async (fault) => {
+    const server = await emulator({ faults: [fault], replyTokens: 15 });
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server))).resolves.toBe(server.expectedReply(prompterContent(messages)));
+  });
+
+  it("works under a path prefix (a self-hosted site behind a reverse proxy)", async () => {
+    const server = await emulator();
+    const front = await prefixProxy("/oa", server.url);
+    servers.push({ stop: front.close });
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { baseUrl: `${front.url}/oa` }))).resolves.toBe(
+      server.expectedReply(prompterContent(messages)),
+    );
+    expect(server.liveChats()).toBe(0);
+  });
+
+  it("accepts cookies as a Cookie header string, and from OASST_COOKIES", async () => {
+    const server = await emulator();
+    await expect(OpenAssistant.createAsync(MODEL, messages, { baseUrl: server.url, cookies: `other=1; ${server.cookie}` })).resolves.toBeTruthy();
+    await expect(OpenAssistant.createAsync(MODEL, messages, { baseUrl: server.url, cookies: {}, env: { OASST_COOKIES: server.cookie } })).resolves.toBeTruthy();
+  });
+
+  it("reads the base URL from OASST_BASE_URL", async () => {
+    const server = await emulator();
+    await expect(OpenAssistant.createAsync(MODEL, messages, { cookies: server.cookie, env: { OASST_BASE_URL: server.url } })).resolves.toBeTruthy();
+  });
+
+  it("uses the caller's fetch when given", async () => {
+    const server = await emulator();
+    const urls: string[] = [];
+    const fetch = (url: string, init: RequestInit) => {
+      urls.push(url);
+      return globalThis.fetch(url, init);
+    };
+    await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { fetch }));
+    expect(urls).toHaveLength(5);
+  });
+});
+
+describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
+  it("when the consumer breaks out early", async () => {
+    const server = await emulator({ replyTokens: 50, tokenDelayMs: 10 });
+    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server))) {
+      expect(piece).toBeTruthy();
+      break;
+    }
+    expect(server.liveChats()).toBe(0);
+    expect(server.requests.at(-1)?.method).toBe("DELETE");
+  });
+
+  it("when the caller aborts mid-stream", async () => {
+    const server = await emulator({ replyTokens: 100, tokenDelayMs: 10 });
+    const controller = new AbortController();
+    let received = 0;
+    const error = await failureOf(
+      (async function* () {
+        for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { signal: controller.signal }))) {
+          if (++received === 2) controller.abort();
+          yield piece;
+        }
+      })(),
+    );
+    expect(error).toBeInstanceOf(AbortError);
+    expect(error.chatId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(server.liveChats()).toBe(0);
+  });
+
+  it("when the signal was aborted before the start: nothing is created", async () => {
+    const server = await emulator();
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { signal: AbortSignal.abort() })));
+    expect(error).toBeInstanceOf(AbortError);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("when the stream sends only pings for longer than the timeout (pings are not progress)", async () => {
+    const server = await emulator({ faults: ["hang"], pingIntervalMs: 50 });
+    const started = Date.now();
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { timeout: 300 })));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).timeoutMs).toBe(300);
+    expect(error.summary).toMatch(/went silent for 300 ms/);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await expectNoChatsLeft(server);
+  });
+
+  it("when a request gets no answer within the timeout", async () => {
+    const server = await emulator({ faults: ["slow-headers"] });
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { timeout: 200 })));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.summary).toMatch(/POST \/api\/chat got no answer for 200 ms/);
+  });
+
+  it("when the server sends an error event: the text before it arrives, then a StreamError with the server's text", async () => {
+    const server = await emulator({ faults: ["error-event"], replyTokens: 10 });
+    const pieces: string[] = [];
+    const error = await failureOf(
+      (async function* () {
+        for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server))) {
+          pieces.push(piece);
+          yield piece;
+        }
+      })(),
+    );
+    expect(error).toBeInstanceOf(StreamError);
+    expect(error.serverMessage).toBe("Aborted due to worker error.");
+    expect(error.chatId).toBeTruthy();
+    expect(server.expectedReply(prompterContent(messages)).startsWith(pieces.join(""))).toBe(true);
+    expect(pieces.join("").length).toBeGreaterThan(0);
+    expect(server.liveChats()).toBe(0);
+  });
+
+  it("when the delete itself fails: the reply is delivered and the failure is a warning", async () => {
+    const server = await emulator({ faults: ["delete-500"] });
+    const warnings: OpenAssistantWarning[] = [];
+    const text = await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { onWarning: (w) => warnings.push(w) }));
+    expect(text).toBe(server.expectedReply(prompterContent(messages)));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.code).toBe("chat_not_deleted");
+    expect(warnings[0]!.message).toMatch(/could not be deleted: DELETE \/api\/chat failed \(HTTP 500/);
+  });
+
+  it("when the delete fails after an error: the original error is thrown, not the delete's", async () => {
+    const server = await emulator({ faults: ["delete-500", "error-event"] });
+    const warnings: OpenAssistantWarning[] = [];
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { onWarning: (w) => warnings.push(w) })));
+    expect(error).toBeInstanceOf(StreamError);
+    expect(warnings).toHaveLength(1);
+  });
+});
+
+describe("OpenAssistant provider: typed errors", () => {
+  it("AuthError for a 403 with an empty body", async () => {
+    const server = await emulator();
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: server.url, cookies: { "next-auth.session-token": "wrong" } }));
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.status).toBe(403);
+    expect(error.summary).toContain("POST /api/chat");
+    expect(error.message).not.toContain("wrong");
+  });
+
+  it("AuthError that says how to pass cookies when none are given", async () => {
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: "http://127.0.0.1:9", cookies: {}, env: {} }));
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.hint).toMatch(/OASST_COOKIES/);
+  });
+
+  it("RateLimitError for 429, with Retry-After", async () => {
+    const server = await emulator({ faults: ["rate-limit"] });
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { maxRetries: 0 })));
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error.status).toBe(429);
+    expect((error as RateLimitError).retryAfterMs).toBe(2000);
+    await expectNoChatsLeft(server);
+  });
+
+  it("ServerBusyError for 503, after retrying with backoff", async () => {
+    const server = await emulator({ faults: ["busy"] });
+    const delays: number[] = [];
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { maxRetries: 1, onRetry: (r) => delays.push(r.delayMs) })));
+    expect(error).toBeInstanceOf(ServerBusyError);
+    expect(error.serverMessage).toBe("The server is currently busy. Please try again later.");
+    expect(server.requests.filter((r) => r.path === "/api/chat/assistant_message")).toHaveLength(2);
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(1000);
+    await expectNoChatsLeft(server);
+  });
+
+  it("ModelNotFoundError with the server's message and its models", async () => {
+    const server = await emulator({ models: ["OA_SFT_Llama_30B_6", "OA_SFT_Llama2_70B_10"] });
+    const error = await failureOf(OpenAssistant.createAsyncGenerator("gpt-4", messages, optionsFor(server)));
+    expect(error).toBeInstanceOf(ModelNotFoundError);
+    expect(error.status).toBe(422);
+    expect(error.serverMessage).toMatch(/Model gpt-4 not/);
+    expect((error as ModelNotFoundError).availableModels).toEqual(["OA_SFT_Llama_30B_6", "OA_SFT_Llama2_70B_10"]);
+    expect(error.hint).toContain("OA_SFT_Llama2_70B_10");
+    await expectNoChatsLeft(server);
+  });
+
+  it.each([
+    ["drop", StreamError, /connection broke|ended before/],
+    ["empty-events", StreamError, /ended before its final message event/],
+    ["malformed-json", ProtocolError, /not JSON/],
+    ["html", ProtocolError, /HTML page/],
+    ["redirect", ProtocolError, /redirect/],
+    ["close-mid-json", ConnectionError, /POST \/api\/chat/],
+  ] as const)("%s → %s", async (fault, type, text) => {
+    const server = await emulator({ faults: [fault], replyTokens: 10 });
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server)));
+    expect(error.constructor.name).toBe(type.name);
+    expect(error.summary).toMatch(text);
+    await expectNoChatsLeft(server);
+  });
+
+  it("ProtocolError for an event line over the cap", async () => {
+    const server = await emulator({ replyTokens: 3 });
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { maxLineLength: 64 })));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.summary).toMatch(/longer than 64 characters/);
+    await expectNoChatsLeft(server);
+  });
+
+  it("ConnectionError, not a bare TypeError, when nothing listens", async () => {
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: "http://127.0.0.1:9", cookies: "a=b" }));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.summary).toMatch(/could not reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED/);
+  });
+
+  it("ConfigError for an unknown option or a bad base URL", async () => {
+    const bad = { temprature: 1 } as unknown as OpenAssistantOptions;
+    await expect(OpenAssistant.createAsync(MODEL, messages, { cookies: "a=b", ...bad })).rejects.toBeInstanceOf(ConfigError);
+    await expect(OpenAssistant.createAsync(MODEL, messages, { cookies: "a=b", baseUrl: "ftp://x" })).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+describe("OpenAssistant provider: proxies", () => {
+  it("goes through an HTTP proxy with user:password, and never shows the password", async () => {
+    const server = await emulator();
+    const proxy = await startConnectProxy("alice:s3cret-pw");
+    servers.push(proxy);
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { proxy: proxy.url }))).resolves.toBe(server.expectedReply(prompterContent(messages)));
+    expect(proxy.log.targets[0]).toBe(new URL(server.url).host);
+    expect(proxy.log.credentials[0]).toBe(`Basic ${Buffer.from("alice:s3cret-pw").toString("base64")}`);
+    // The cookie travels inside the tunnel, never in the proxy handshake.
+    expect(proxy.log.handshakes.join("\n")).not.toContain(server.sessionToken);
+  });
+
+  it("fails with a ConnectionError naming the proxy problem, without the password", async () => {
+    const server = await emulator();
+    const proxy = await startConnectProxy("alice:right");
+    servers.push(proxy);
+    const wrong = proxy.url.replace("alice:right", "alice:wrong-pw");
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { proxy: wrong })));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).not.toContain("wrong-pw");
+  });
+
+  it.each(["socks5", "socks5h"] as const)("goes through a %s proxy with user:password", async (scheme) => {
+    const server = await emulator();
+    const proxy = await startSocks5Proxy("bob:pa55");
+    servers.push(proxy);
+    const url = proxy.url.replace("socks5:", `${scheme}:`);
+    const local = { ...optionsFor(server, { proxy: url }), baseUrl: server.url.replace("127.0.0.1", "localhost") };
+    await expect(OpenAssistant.createAsync(MODEL, messages, local)).resolves.toBe(server.expectedReply(prompterContent(messages)));
+    expect(proxy.log.credentials[0]).toBe("bob:pa55");
+    // socks5h leaves DNS to the proxy; socks5 resolves here and sends an address.
+    expect(proxy.log.targets[0]).toMatch(scheme === "socks5h" ? /^localhost:/ : /^(127\.0\.0\.1|[0:]+1):/);
+  });
+
+  it("honours HTTP_PROXY and NO_PROXY from the environment", async () => {
+    const server = await emulator();
+    const proxy = await startConnectProxy();
+    servers.push(proxy);
+    await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { env: { HTTP_PROXY: proxy.url } }));
+    expect(proxy.log.targets).toHaveLength(1);
+    await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { env: { HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1" } }));
+    expect(proxy.log.targets).toHaveLength(1);
+  });
+});
+
+/** A reverse proxy that serves `upstream` under `prefix`, as nginx would for a self-hosted site. */
+async function prefixProxy(prefix: string, upstream: string): Promise<{ url: string; close(): Promise<void> }> {
+  const target = new URL(upstream);
+  const server: Server = createServer((req, res) => {
+    if (!req.url?.startsWith(`${prefix}/`)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const forward = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url.slice(prefix.length), headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(forward);
+    forward.on("error", () => res.destroy());
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}
