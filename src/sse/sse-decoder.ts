@@ -15,7 +15,7 @@ export interface SseEvent {
   event: string | undefined;
   /** The `data:` lines joined with "\n". */
   data: string;
-  /** The last `id:` seen (sticky across events, as the standard says). */
+  /** The event's own `id:` field (eventsource-parser's rule; keeping the last id for a reconnect is the caller's business). */
   id: string | undefined;
 }
 
@@ -47,7 +47,7 @@ export class SseDecoder {
   #afterCR = false;
   #data: string | undefined;
   #event: string | undefined;
-  #lastId: string | undefined;
+  #id: string | undefined;
   #out: SseEvent[] = [];
 
   constructor(options: SseDecoderOptions = {}) {
@@ -161,7 +161,7 @@ export class SseDecoder {
         this.#event = value;
         break;
       case "id":
-        if (!value.includes("\0")) this.#lastId = value;
+        if (!value.includes("\0")) this.#id = value;
         break;
       case "retry":
         if (/^\d+$/.test(value)) this.#onRetry?.(Number(value));
@@ -178,10 +178,12 @@ export class SseDecoder {
   #dispatch(): void {
     const data = this.#data;
     const event = this.#event;
+    const id = this.#id;
     this.#data = undefined;
     this.#event = undefined;
+    this.#id = undefined;
     // An event with no data line is not dispatched (standard), only its fields reset.
     if (data === undefined) return;
-    this.#out.push({ event: event || undefined, data, id: this.#lastId });
+    this.#out.push({ event: event || undefined, data, id });
   }
 }
