@@ -39,6 +39,8 @@ export interface ClientOptions {
   fetch?: FetchLike | undefined;
   /** Longest event-stream line accepted (characters). Default 16 MiB. */
   maxLineLength?: number | undefined;
+  /** Most connections the pool opens. Default: as many as requests in flight; the provider uses 1. */
+  connections?: number | undefined;
   /** Environment for OASST_BASE_URL and proxy variables. Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
   /** Called after every request with method, URL, status and time (for a `--verbose` trail). */
@@ -85,6 +87,7 @@ export class OpenAssistantClient {
       proxy: options.proxy,
       env,
       timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+      connections: options.connections,
       onRequest: options.onRequest,
     });
   }
@@ -198,7 +201,7 @@ export class OpenAssistantClient {
           hint: "Raise `maxLineLength` if the server's replies are really that long.",
         });
       }
-      throw mapFailure(error, deadline, call, response.url, "body");
+      throw mapFailure(error, deadline, call, response.url, "stream");
     } finally {
       deadline.dispose();
       // Stopping early must not leave the connection streaming in the background.

@@ -27,6 +27,8 @@ export interface TransportOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Default per-request timeout, ms. */
   timeout: number;
+  /** Most connections the pool opens (default: as many as requests in flight). */
+  connections?: number | undefined;
   onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
 }
 
@@ -109,7 +111,12 @@ export class HttpTransport {
     if (options.fetch) {
       this.#fetch = options.fetch;
     } else {
-      const dispatcher = createDispatcher(this.baseUrl, { proxy: options.proxy, env: options.env, connectTimeout: options.timeout });
+      const dispatcher = createDispatcher(this.baseUrl, {
+        proxy: options.proxy,
+        env: options.env,
+        connectTimeout: options.timeout,
+        connections: options.connections,
+      });
       this.#dispatcher = dispatcher;
       this.#fetch = (url, init) => undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
     }
@@ -199,9 +206,15 @@ function parseBaseUrl(baseUrl: string): URL {
 
 /**
  * Any failure of fetch or of a body read → an OpenAssistantError: never a bare
- * `TypeError: fetch failed`. `phase` says whether the headers had arrived.
+ * `TypeError: fetch failed`. `phase` says how far the exchange got.
  */
-export function mapFailure(error: unknown, deadline: Deadline, call: CallContext, url: string, phase: "connect" | "body"): OpenAssistantError {
+export function mapFailure(
+  error: unknown,
+  deadline: Deadline,
+  call: CallContext,
+  url: string,
+  phase: "connect" | "body" | "stream",
+): OpenAssistantError {
   if (error instanceof OpenAssistantError) return error;
   const init = { chatId: call.chatId, cause: error };
   if (deadline.timedOut) {
@@ -210,8 +223,11 @@ export function mapFailure(error: unknown, deadline: Deadline, call: CallContext
   }
   if (deadline.userAborted) return new AbortError(`${call.what} was aborted`, init);
   const detail = describeNetworkError(error);
+  if (phase === "stream") {
+    return new StreamError(`${call.what}: the connection broke in the middle of the reply (${detail})`, init);
+  }
   if (phase === "body") {
-    return new StreamError(`${call.what}: the connection broke while the answer was being read (${detail})`, init);
+    return new ConnectionError(`${call.what}: the connection broke before the whole answer arrived (${detail})`, init);
   }
   return new ConnectionError(`${call.what} could not reach ${originOf(url)} (${detail})`, init);
 }

@@ -44,6 +44,8 @@ export interface DispatcherOptions {
   env?: NodeJS.ProcessEnv;
   /** Connect timeout, ms. */
   connectTimeout?: number | undefined;
+  /** Most connections to the origin (default unlimited). */
+  connections?: number | undefined;
 }
 
 /** Parse and check a proxy URL; errors name the URL with its password masked. */
@@ -73,13 +75,14 @@ export function parseProxyUrl(proxy: string): URL {
 export function createDispatcher(target: URL, options: DispatcherOptions = {}): Dispatcher {
   const proxy = options.proxy ?? proxyFromEnv(target, options.env);
   const connect = { timeout: options.connectTimeout ?? 10_000 };
-  if (!proxy) return new Agent({ connect });
+  const connections = options.connections ?? null;
+  if (!proxy) return new Agent({ connect, connections });
   const url = parseProxyUrl(proxy);
   if (url.protocol === "socks5:" || url.protocol === "socks5h:") {
-    return new Agent({ connect: socksConnector(url, connect.timeout) });
+    return new Agent({ connect: socksConnector(url, connect.timeout), connections });
   }
-  // https targets go through a CONNECT tunnel: cookies never travel in clear to the proxy.
-  return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect });
+  // Every target goes through a CONNECT tunnel: cookies never travel in clear to the proxy.
+  return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect, connections });
 }
 
 /** Connect through a SOCKS5 proxy, then speak TLS to the target inside it when the target is https. */

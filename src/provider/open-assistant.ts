@@ -69,6 +69,8 @@ async function* chatEventBatches(model: string, messages: Messages, options: Ope
     headers: options.headers,
     fetch: options.fetch,
     maxLineLength: options.maxLineLength,
+    // A chat's requests run one after another: one connection serves them all.
+    connections: 1,
     env,
     onRequest: options.onRequest,
   });

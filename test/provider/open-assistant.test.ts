@@ -323,18 +323,19 @@ describe("OpenAssistant provider: typed errors", () => {
   });
 
   it.each([
-    ["drop", StreamError, /connection broke|ended before/],
-    ["empty-events", StreamError, /ended before its final message event/],
-    ["malformed-json", ProtocolError, /not JSON/],
-    ["html", ProtocolError, /HTML page/],
-    ["redirect", ProtocolError, /redirect/],
-    ["close-mid-json", ConnectionError, /POST \/api\/chat/],
-  ] as const)("%s → %s", async (fault, type, text) => {
+    ["drop", StreamError, /connection broke in the middle of the reply|ended before/, 0],
+    ["empty-events", StreamError, /ended before its final message event/, 0],
+    ["malformed-json", ProtocolError, /not JSON/, 0],
+    ["html", ProtocolError, /HTML page/, 0],
+    ["redirect", ProtocolError, /redirect/, 0],
+    // The server created a chat whose id never reached us: nobody can delete it.
+    ["close-mid-json", ConnectionError, /POST \/api\/chat: the connection broke before the whole answer arrived/, 1],
+  ] as const)("%s → %s", async (fault, type, text, left) => {
     const server = await emulator({ faults: [fault], replyTokens: 10 });
     const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server)));
     expect(error.constructor.name).toBe(type.name);
     expect(error.summary).toMatch(text);
-    await expectNoChatsLeft(server);
+    await vi.waitFor(() => expect(server.liveChats()).toBe(left), { timeout: 3000, interval: 20 });
   });
 
   it("ProtocolError for an event line over the cap", async () => {
@@ -346,9 +347,11 @@ describe("OpenAssistant provider: typed errors", () => {
   });
 
   it("ConnectionError, not a bare TypeError, when nothing listens", async () => {
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: "http://127.0.0.1:9", cookies: "a=b" }));
+    const port = await closedPort();
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: `http://127.0.0.1:${port}`, cookies: "a=b" }));
     expect(error).toBeInstanceOf(ConnectionError);
-    expect(error.summary).toMatch(/could not reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED/);
+    expect(error.summary).toBe(`POST /api/chat could not reach http://127.0.0.1:${port} (ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(error.cause).toBeDefined();
   });
 
   it("ConfigError for an unknown option or a bad base URL", async () => {
@@ -402,6 +405,17 @@ describe("OpenAssistant provider: proxies", () => {
     expect(proxy.log.targets).toHaveLength(1);
   });
 });
+
+/** A port on which nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, "close");
+  return port;
+}
 
 /** A reverse proxy that serves `upstream` under `prefix`, as nginx would for a self-hosted site. */
 async function prefixProxy(prefix: string, upstream: string): Promise<{ url: string; close(): Promise<void> }> {
