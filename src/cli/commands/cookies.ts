@@ -1,0 +1,84 @@
+import { homedir } from "node:os";
+import { Option, type Command } from "commander";
+import { defaultCookiesDir } from "../../cookies/config-dir.js";
+import { normalizeHost } from "../../cookies/domain-match.js";
+import { findCookies, noCookiesError } from "../../cookies/get-cookies.js";
+import { BROWSER_NAMES, type BrowserName, type CookieReport, type FoundCookies } from "../../cookies/types.js";
+import { keepSecret, warningLine } from "../error-output.js";
+import { formatTable } from "../table.js";
+import { stdoutPalette } from "../terminal.js";
+
+const DEFAULT_DOMAIN = "open-assistant.io";
+
+const EXAMPLES = `
+Examples:
+  $ oasst cookies                                   # every source, for open-assistant.io
+  $ oasst cookies --browser firefox                 # only Firefox's profiles
+  $ oasst cookies --profile ~/.config/chromium/Default --json
+  $ oasst cookies 127.0.0.1 --show-values           # a local server; prints the values too
+
+Sources, in order: OASST_COOKIES, the cookies folder (OASST_COOKIES_DIR; cookies.txt, JSON
+exports, HAR), then Firefox, Chrome, Chromium, Brave, Edge, Vivaldi and Opera profiles.
+Exit status 2 when no source holds a cookie for the domain. docs/cookies.md has the details.`;
+
+interface CookiesFlags {
+  browser?: BrowserName;
+  profile?: string;
+  json?: boolean;
+  showValues?: boolean;
+}
+
+/** `oasst cookies`: which source supplies which cookie, and until when; values only on request. */
+export function registerCookiesCommand(program: Command): void {
+  program
+    .command("cookies")
+    .description("show where the session cookies come from: source, name and expiry of each (values hidden)")
+    .argument("[domain]", "the site whose cookies to look for", DEFAULT_DOMAIN)
+    .addOption(new Option("--browser <name>", "read only this browser's profiles").choices(BROWSER_NAMES))
+    .option("--profile <dir>", "read only this browser profile folder (Firefox or Chromium family)")
+    .option("--json", "print the report as JSON")
+    .option("--show-values", "print the cookie values too: they log you in, keep them off shared screens and logs")
+    .addHelpText("after", EXAMPLES)
+    .action(async (domain: string, flags: CookiesFlags) => {
+      await runCookies(domain, flags);
+    });
+}
+
+async function runCookies(domain: string, flags: CookiesFlags): Promise<void> {
+  const host = normalizeHost(domain);
+  const report = await findCookies(host, {
+    browser: flags.browser,
+    profile: flags.profile,
+    // A browser or profile named on the command line is the only place looked at, as for `oasst chat`.
+    source: flags.browser || flags.profile ? "browsers" : undefined,
+    onWarning: (message) => process.stderr.write(`${warningLine(message)}\n`),
+  });
+  // Whatever else is printed (a warning, an error), these values never are, unless asked for below.
+  keepSecret(...report.cookies.map((cookie) => cookie.value));
+  process.stdout.write(flags.json ? `${JSON.stringify(asJson(host, report, flags.showValues === true), null, 2)}\n` : asTable(report, flags.showValues === true));
+  if (report.cookies.length === 0) {
+    throw noCookiesError(host, report.searched, defaultCookiesDir({ platform: process.platform, homeDir: homedir(), env: process.env }));
+  }
+}
+
+function asJson(host: string, { cookies, searched }: FoundCookies, showValues: boolean) {
+  return {
+    domain: host,
+    cookies: cookies.map(({ source, name, expires, value }) => ({ source, name, expires: expires?.toISOString() ?? null, ...(showValues ? { value } : {}) })),
+    searched,
+  };
+}
+
+function asTable({ cookies, searched }: FoundCookies, showValues: boolean): string {
+  const colors = stdoutPalette();
+  const headers = ["SOURCE", "NAME", "EXPIRES", ...(showValues ? ["VALUE"] : [])];
+  const rows = cookies.map((cookie) => [cookie.source, cookie.name, expiryText(cookie), ...(showValues ? [cookie.value] : [])]);
+  const table = cookies.length > 0 ? `${formatTable(headers, rows, colors)}\n` : "";
+  const places = searched.map(({ place, result }) => `  ${place}: ${colors.dim(result)}`).join("\n");
+  return `${table}${colors.bold("Looked at:")}\n${places}\n`;
+}
+
+function expiryText(cookie: CookieReport): string {
+  // "2026-12-24 15:27 UTC": minutes are precise enough, and a fixed zone reads the same in every log.
+  return cookie.expires ? `${cookie.expires.toISOString().slice(0, 16).replace("T", " ")} UTC` : "end of session";
+}

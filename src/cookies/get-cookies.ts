@@ -1,0 +1,74 @@
+/** The public entry points: getCookies (cached per process), findCookies (the report) and the cache's reset. */
+import { AuthError } from "../errors.js";
+import type { SearchSettings } from "./cookie-places.js";
+import { searchCookies } from "./search-cookies.js";
+import { searchSettings } from "./search-settings.js";
+import type { Cookies, FoundCookies, GetCookiesOptions, SearchedPlace } from "./types.js";
+
+const cache = new Map<string, Promise<Cookies>>();
+
+/**
+ * The cookies to send to `domain`: given ones, else OASST_COOKIES, else cookie files,
+ * else the browsers' profiles on this machine. Throws an AuthError naming every
+ * place looked at when none holds a cookie for the domain, a ConfigError for bad options.
+ */
+export async function getCookies(domain: string, options: GetCookiesOptions = {}): Promise<Cookies> {
+  const settings = await searchSettings(domain, options);
+  const key = cacheKey(settings);
+  let pending = options.refresh ? undefined : cache.get(key);
+  if (!pending) {
+    pending = lookUp(settings, options.onWarning ?? emitWarning);
+    cache.set(key, pending);
+    // Only a success is kept: after a failure the user logs in, and the next call must look again.
+    pending.catch(() => {
+      if (cache.get(key) === pending) cache.delete(key);
+    });
+  }
+  return { ...(await pending) };
+}
+
+/** Every place looked at and what it held, and the cookies getCookies would return with their sources. Never throws for "none found". */
+export async function findCookies(domain: string, options: GetCookiesOptions = {}): Promise<FoundCookies> {
+  const settings = await searchSettings(domain, options);
+  return searchCookies(settings, { stopEarly: false, onWarning: options.onWarning ?? emitWarning });
+}
+
+/** Forget every cached answer: the next getCookies reads its sources again. */
+export function clearCookieCache(): void {
+  cache.clear();
+}
+
+/** The AuthError for a search that found nothing: every place and what it held, then the ways to pass cookies. */
+export function noCookiesError(host: string, searched: readonly SearchedPlace[], cookiesDir: string): AuthError {
+  const places = searched.map(({ place, result }) => `${place}: ${result}`).join("; ");
+  return new AuthError(`No cookies for ${host} were found (looked at ${places})`, {
+    hint:
+      `Log in to https://${host} in Firefox or Chromium on this machine (--browser and --profile pick a browser or profile), ` +
+      `or pass the session cookie: the cookies option (--cookie), OASST_COOKIES='__Secure-next-auth.session-token=…', ` +
+      `or a cookies.txt, JSON export or HAR file in ${cookiesDir}.`,
+  });
+}
+
+async function lookUp(settings: SearchSettings, onWarning: (message: string) => void): Promise<Cookies> {
+  const found = await searchCookies(settings, { stopEarly: true, onWarning });
+  if (found.cookies.length === 0) throw noCookiesError(settings.host, found.searched, settings.cookiesDir);
+  return Object.fromEntries(found.cookies.map((cookie) => [cookie.name, cookie.value]));
+}
+
+/** Everything that changes the answer; the runner and callbacks do not. */
+function cacheKey(settings: SearchSettings): string {
+  const { context, runCommand: _runner, sources, profile, ...rest } = settings;
+  return JSON.stringify({
+    ...rest,
+    sources: [...sources],
+    profile: profile?.dir,
+    platform: context.platform,
+    homeDir: context.homeDir,
+    // The folders browsers are found under.
+    env: [context.env.XDG_CONFIG_HOME, context.env.APPDATA, context.env.LOCALAPPDATA],
+  });
+}
+
+function emitWarning(message: string): void {
+  process.emitWarning(message, { type: "OasstCookieWarning" });
+}

@@ -1,0 +1,93 @@
+/** `oasst cookies`, run as a user runs it: the built binary, a temporary home holding real browser databases. */
+import { mkdirSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, makeTempHome, runCli, type TempHome } from "../cli/cli-harness.js";
+import { copyFixture, FIXTURE_SESSION_TOKEN, FIXTURES, SESSION } from "./helpers.js";
+
+let home: TempHome;
+beforeAll(assertBuilt);
+afterEach(async () => home?.remove());
+
+/** A home where Linux Chromium and Firefox were used to log in (the fixture databases). */
+async function loggedInHome(): Promise<TempHome> {
+  home = await makeTempHome();
+  copyFixture("chromium/Default/Cookies", join(home.configDir, "chromium", "Default", "Cookies"));
+  copyFixture("firefox/profiles.ini", join(home.dir, ".mozilla", "firefox", "profiles.ini"));
+  copyFixture("firefox/default-release/cookies.sqlite", join(home.dir, ".mozilla", "firefox", "default-release", "cookies.sqlite"));
+  return home;
+}
+
+describe("oasst cookies", () => {
+  it("prints a table of source, name and expiry, then every place looked at, and never a value", async () => {
+    await loggedInHome();
+    const result = await runCli(["cookies"], home);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toMatch(/^SOURCE\s+NAME\s+EXPIRES$/);
+    expect(lines[1]).toMatch(/^Firefox profile default-release\s+__Secure-next-auth\.session-token\s+20\d\d-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(lines[2]).toMatch(/^Firefox profile default-release\s+oasst-fixture-pref\s+20\d\d-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(result.stdout).toContain("Looked at:\n  OASST_COOKIES: not set\n");
+    expect(result.stdout).toContain("  Chromium profile Default: 2 cookies for open-assistant.io: __Secure-next-auth.session-token, oasst-fixture-pref — not used: the session cookie came from Firefox profile default-release\n");
+    expect(result.stdout).not.toContain(FIXTURE_SESSION_TOKEN);
+    expect(result.stdout).not.toContain("far-expiry");
+  });
+
+  it("--browser reads that browser only; --json prints the same report as JSON; --show-values adds the values", async () => {
+    await loggedInHome();
+    const result = await runCli(["cookies", "--browser", "chromium", "--json"], home);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { domain: string; cookies: Array<Record<string, unknown>>; searched: unknown[] };
+    expect(report.domain).toBe("open-assistant.io");
+    expect(report.cookies).toEqual([
+      { source: "Chromium profile Default", name: SESSION, expires: expect.stringMatching(/^20\d\d-/) },
+      { source: "Chromium profile Default", name: "oasst-fixture-pref", expires: expect.stringMatching(/^20\d\d-/) },
+    ]);
+    expect(report.searched).toEqual([{ place: "Chromium profile Default", result: `2 cookies for open-assistant.io: ${SESSION}, oasst-fixture-pref` }]);
+    expect(result.stdout).not.toContain(FIXTURE_SESSION_TOKEN);
+
+    const withValues = await runCli(["cookies", "--profile", join(home.configDir, "chromium", "Default"), "--show-values"], home);
+    expect(withValues.stdout.split("\n")[0]).toMatch(/^SOURCE\s+NAME\s+EXPIRES\s+VALUE$/);
+    expect(withValues.stdout).toContain(FIXTURE_SESSION_TOKEN);
+  });
+
+  it("looks for another domain given as argument, and reads the cookies folder", async () => {
+    home = await makeTempHome();
+    const dir = join(home.configDir, "oasst", "cookies");
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(FIXTURES, "files", "cookies.txt"), join(dir, "cookies.txt"));
+    const result = await runCli(["cookies", "chat.open-assistant.io"], home);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`cookies file ${join(dir, "cookies.txt")}\\s+netscape-domain-cookie\\s+2100-01-01 00:00 UTC`));
+  });
+
+  it("exits 2 with the cause (every place and what it held) and the fix on stderr when nothing is found", async () => {
+    home = await makeTempHome();
+    const result = await runCli(["cookies"], home);
+    expect(result.code).toBe(2);
+    const [cause, fix, ...rest] = result.stderr.trimEnd().split("\n");
+    expect(rest).toEqual([]);
+    expect(cause).toMatch(/^error: No cookies for open-assistant\.io were found \(looked at OASST_COOKIES: not set; cookies directory .*: does not exist; Firefox: no profile found .*; Opera: no profile found .*\)$/);
+    expect(fix).toMatch(/^hint: Log in to https:\/\/open-assistant\.io in Firefox or Chromium on this machine .*OASST_COOKIES=.*cookies\.txt, JSON export or HAR file in .*oasst\/cookies\.$/);
+  });
+
+  it("refuses an unknown browser and a folder that is not a profile", async () => {
+    home = await makeTempHome();
+    const browser = await runCli(["cookies", "--browser", "netscape"], home);
+    expect(browser.code).toBe(1);
+    expect(browser.stderr).toContain("argument 'netscape' is invalid. Allowed choices are firefox, chrome, chromium, brave, edge, vivaldi, opera.");
+    const profile = await runCli(["cookies", "--profile", home.dir], home);
+    expect(profile.code).toBe(1);
+    expect(profile.stderr).toContain(`error: No cookie database in the profile folder ${home.dir}`);
+  });
+
+  it("--help shows the flags and examples", async () => {
+    home = await makeTempHome();
+    const result = await runCli(["cookies", "--help"], home);
+    expect(result.code).toBe(0);
+    for (const text of ["--browser <name>", "--profile <dir>", "--json", "--show-values", "Examples:", "$ oasst cookies --browser firefox"]) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+});
