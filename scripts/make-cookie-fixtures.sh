@@ -7,7 +7,7 @@
 #                                written by Debian's firefox-esr, closed cleanly
 #   firefox-running/…            the same database copied while Firefox still runs: the rows are
 #                                still in cookies.sqlite-wal (gzipped, the WAL holds 32 KiB pages)
-#   browsers.txt                 the browser versions the files came from
+#   browsers.txt                 the browser versions the files came from, and when they were made
 #
 # Each browser, in a fresh empty profile, opens https://open-assistant.io/ served by a tiny
 # Node server on 127.0.0.1 with a throwaway certificate. The page sets the NextAuth session
@@ -79,6 +79,9 @@ node "$work/server.mjs" "$work/cert.pem" "$work/key.pem" "$session_token" "$work
 server_pid=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 port="$(cat "$work/port")"
+
+# The tests pin their clock to this moment: the cookies expire (the session after 30 days, as NextAuth sets it).
+made="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 # --- Chromium: --dump-dom waits for the load event (the image included), then quits and flushes the cookie store.
 chromium_dir="$work/chromium"
@@ -169,7 +172,7 @@ gzip -9 -n -c "$work/running/cookies.sqlite-wal" >"$out/firefox-running/default-
   echo "chromium cookie database meta version: $(sqlite3 "$out/chromium/Default/Cookies" "select value from meta where key='version'")"
   echo "firefox: $firefox_version"
   echo "firefox cookie database user_version: $(sqlite3 "$out/firefox/default-release/cookies.sqlite" "PRAGMA user_version")"
-  echo "made: $(date -u +%Y-%m-%d)"
+  echo "made: $made"
 } >"$out/browsers.txt"
 cat "$out/browsers.txt"
 ls -l "$out"/chromium/Default "$out"/firefox/default-release "$out"/firefox-running/default-release

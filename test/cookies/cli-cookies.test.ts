@@ -1,20 +1,35 @@
-/** `oasst cookies`, run as a user runs it: the built binary, a temporary home holding real browser databases. */
-import { mkdirSync, copyFileSync } from "node:fs";
+/**
+ * `oasst cookies`, run as a user runs it: the built binary, in a temporary home holding
+ * Firefox and Chromium databases. They are built here with far expiries, since a child
+ * process cannot be given the real fixtures' clock (real-browsers.test.ts reads those).
+ */
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, makeTempHome, runCli, type TempHome } from "../cli/cli-harness.js";
-import { copyFixture, FIXTURE_SESSION_TOKEN, FIXTURES, SESSION } from "./helpers.js";
+import { encryptCbc, FAR_FUTURE_S, FIXTURES, SESSION, writeChromiumDb, writeFirefoxDb, writeProfilesIni } from "./helpers.js";
+
+const HOST = "open-assistant.io";
+const SESSION_VALUE = "cli-test-session-value";
+const PREF_VALUE = "cli-test-pref-value";
 
 let home: TempHome;
 beforeAll(assertBuilt);
 afterEach(async () => home?.remove());
 
-/** A home where Linux Chromium and Firefox were used to log in (the fixture databases). */
+/** A home where Linux Chromium (no keyring: v10) and Firefox were used to log in. */
 async function loggedInHome(): Promise<TempHome> {
   home = await makeTempHome();
-  copyFixture("chromium/Default/Cookies", join(home.configDir, "chromium", "Default", "Cookies"));
-  copyFixture("firefox/profiles.ini", join(home.dir, ".mozilla", "firefox", "profiles.ini"));
-  copyFixture("firefox/default-release/cookies.sqlite", join(home.dir, ".mozilla", "firefox", "default-release", "cookies.sqlite"));
+  await writeChromiumDb(join(home.configDir, "chromium", "Default", "Cookies"), 24, [
+    { host: HOST, name: SESSION, encrypted: encryptCbc("v10", "peanuts", 1, SESSION_VALUE, HOST, 24), expiresS: FAR_FUTURE_S },
+    { host: `.${HOST}`, name: "pref", encrypted: encryptCbc("v10", "peanuts", 1, PREF_VALUE, `.${HOST}`, 24), expiresS: FAR_FUTURE_S },
+  ]);
+  const firefox = join(home.dir, ".mozilla", "firefox");
+  writeProfilesIni(firefox, [{ name: "default-release", path: "x.default-release", isDefault: true }]);
+  await writeFirefoxDb(join(firefox, "x.default-release", "cookies.sqlite"), 17, [
+    { host: HOST, name: SESSION, value: SESSION_VALUE, expiry: FAR_FUTURE_S * 1000 },
+    { host: `.${HOST}`, name: "pref", value: PREF_VALUE, expiry: FAR_FUTURE_S * 1000 },
+  ]);
   return home;
 }
 
@@ -26,12 +41,12 @@ describe("oasst cookies", () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(/^SOURCE\s+NAME\s+EXPIRES$/);
-    expect(lines[1]).toMatch(/^Firefox profile default-release\s+__Secure-next-auth\.session-token\s+20\d\d-\d\d-\d\d \d\d:\d\d UTC$/);
-    expect(lines[2]).toMatch(/^Firefox profile default-release\s+oasst-fixture-pref\s+20\d\d-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(lines[1]).toMatch(/^Firefox profile default-release\s+__Secure-next-auth\.session-token\s+2100-01-01 00:00 UTC$/);
+    expect(lines[2]).toMatch(/^Firefox profile default-release\s+pref\s+2100-01-01 00:00 UTC$/);
     expect(result.stdout).toContain("Looked at:\n  OASST_COOKIES: not set\n");
-    expect(result.stdout).toContain("  Chromium profile Default: 2 cookies for open-assistant.io: __Secure-next-auth.session-token, oasst-fixture-pref — not used: the session cookie came from Firefox profile default-release\n");
-    expect(result.stdout).not.toContain(FIXTURE_SESSION_TOKEN);
-    expect(result.stdout).not.toContain("far-expiry");
+    expect(result.stdout).toContain("  Chromium profile Default: 2 cookies for open-assistant.io: __Secure-next-auth.session-token, pref — not used: the session cookie came from Firefox profile default-release\n");
+    expect(result.stdout).not.toContain(SESSION_VALUE);
+    expect(result.stdout).not.toContain(PREF_VALUE);
   });
 
   it("--browser reads that browser only; --json prints the same report as JSON; --show-values adds the values", async () => {
@@ -41,15 +56,15 @@ describe("oasst cookies", () => {
     const report = JSON.parse(result.stdout) as { domain: string; cookies: Array<Record<string, unknown>>; searched: unknown[] };
     expect(report.domain).toBe("open-assistant.io");
     expect(report.cookies).toEqual([
-      { source: "Chromium profile Default", name: SESSION, expires: expect.stringMatching(/^20\d\d-/) },
-      { source: "Chromium profile Default", name: "oasst-fixture-pref", expires: expect.stringMatching(/^20\d\d-/) },
+      { source: "Chromium profile Default", name: SESSION, expires: "2100-01-01T00:00:00.000Z" },
+      { source: "Chromium profile Default", name: "pref", expires: "2100-01-01T00:00:00.000Z" },
     ]);
-    expect(report.searched).toEqual([{ place: "Chromium profile Default", result: `2 cookies for open-assistant.io: ${SESSION}, oasst-fixture-pref` }]);
-    expect(result.stdout).not.toContain(FIXTURE_SESSION_TOKEN);
+    expect(report.searched).toEqual([{ place: "Chromium profile Default", result: `2 cookies for open-assistant.io: ${SESSION}, pref` }]);
+    expect(result.stdout).not.toContain(SESSION_VALUE);
 
     const withValues = await runCli(["cookies", "--profile", join(home.configDir, "chromium", "Default"), "--show-values"], home);
     expect(withValues.stdout.split("\n")[0]).toMatch(/^SOURCE\s+NAME\s+EXPIRES\s+VALUE$/);
-    expect(withValues.stdout).toContain(FIXTURE_SESSION_TOKEN);
+    expect(withValues.stdout).toMatch(new RegExp(`^Chromium profile Default\\s+${SESSION}\\s+2100-01-01 00:00 UTC\\s+${SESSION_VALUE}$`, "m"));
   });
 
   it("looks for another domain given as argument, and reads the cookies folder", async () => {

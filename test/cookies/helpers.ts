@@ -6,10 +6,19 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import initSqlJs from "sql.js";
-import { afterEach } from "vitest";
+import { afterEach, vi } from "vitest";
 import type { CommandResult, CommandRunner } from "../../src/cookies/index.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "cookies");
+
+/** When scripts/make-cookie-fixtures.sh ran (browsers.txt): its cookies expire, so tests of them run at this time. */
+export const FIXTURES_MADE = new Date(/^made: (.+)$/m.exec(readFileSync(join(FIXTURES, "browsers.txt"), "utf8"))?.[1] ?? "invalid");
+
+/** Sets the clock (Date only) to a minute after the fixtures were made, until the test ends. */
+export function atFixtureTime(): void {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(FIXTURES_MADE.getTime() + 60_000);
+}
 
 /** The session value the real browsers stored (scripts/make-cookie-fixtures.sh). */
 export const FIXTURE_SESSION_TOKEN = "fixture-session-token.eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..oasst-fixture";
@@ -21,6 +30,7 @@ export const PAST_S = 1_600_000_000;
 
 const temporaryDirs: string[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
