@@ -187,7 +187,8 @@ export class HttpTransport {
   }
 }
 
-function parseBaseUrl(baseUrl: string): URL {
+/** Check a base URL and give it the trailing slash that keeps API paths under its prefix. */
+export function parseBaseUrl(baseUrl: string): URL {
   let url: URL;
   try {
     url = new URL(baseUrl);

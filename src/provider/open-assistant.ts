@@ -1,4 +1,5 @@
-import { OpenAssistantClient, DEFAULT_TIMEOUT_MS, type CookieInput } from "../client/client.js";
+import { OpenAssistantClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput } from "../client/client.js";
+import { parseBaseUrl } from "../client/http-transport.js";
 import type { ChatEvent, MessageRead } from "../client/wire-types.js";
 import { ModelNotFoundError, OpenAssistantError, ServerError, StreamError } from "../errors.js";
 import { prompterContent } from "./format-prompt.js";
@@ -59,9 +60,17 @@ async function* chatEventBatches(model: string, messages: Messages, options: Ope
   checkOptions(options);
   const content = prompterContent(messages);
   const env = options.env ?? process.env;
-  const cookies: CookieInput = await resolveSessionCookies(options.cookies, env);
+  const baseUrl = options.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL;
+  const cookies: CookieInput = await resolveSessionCookies(options.cookies, parseBaseUrl(baseUrl).toString(), {
+    env,
+    cookiesDir: options.cookiesDir,
+    cookiesFile: options.cookiesFile,
+    browser: options.browser,
+    profile: options.profile,
+    onWarning: (message) => warn(options, { code: "cookie_source", message }),
+  });
   const client = new OpenAssistantClient({
-    baseUrl: options.baseUrl,
+    baseUrl,
     cookies,
     proxy: options.proxy,
     timeout: options.timeout,
@@ -155,7 +164,11 @@ async function deleteChat(client: OpenAssistantClient, chatId: string, options: 
       chatId,
       cause: error,
     };
-    if (options.onWarning) options.onWarning(warning);
-    else process.emitWarning(warning.message, { code: "OASST_CHAT_NOT_DELETED" });
+    warn(options, warning);
   }
+}
+
+function warn(options: OpenAssistantOptions, warning: OpenAssistantWarning): void {
+  if (options.onWarning) options.onWarning(warning);
+  else process.emitWarning(warning.message, { code: `OASST_${warning.code.toUpperCase()}` });
 }

@@ -1,4 +1,5 @@
 import type { CookieInput } from "../client/client.js";
+import type { BrowserName } from "../cookies/types.js";
 import type { FetchLike, RequestTrailEntry } from "../client/http-transport.js";
 import type { ChatEvent, PluginEntry, SamplingParameters } from "../client/wire-types.js";
 import { ConfigError } from "../errors.js";
@@ -27,7 +28,8 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParameters> = Object.freeze({
 
 /** Something that went wrong without failing the reply, e.g. a chat that could not be deleted. */
 export interface OpenAssistantWarning {
-  code: "chat_not_deleted";
+  /** `chat_not_deleted`: the final delete failed; `cookie_source`: a cookie source could not be read. */
+  code: "chat_not_deleted" | "cookie_source";
   message: string;
   chatId?: string | undefined;
   cause?: unknown;
@@ -36,8 +38,16 @@ export interface OpenAssistantWarning {
 export interface OpenAssistantOptions extends SamplingOptions {
   /** Site root, may carry a path prefix. Default: env OASST_BASE_URL, else https://open-assistant.io. */
   baseUrl?: string | undefined;
-  /** The session cookies, as an object or a `Cookie` header. Empty or absent: the cookie sources are asked. */
+  /** The session cookies, as an object or a `Cookie` header. Empty or absent: the cookie sources are asked (OASST_COOKIES, cookie files, browsers). */
   cookies?: CookieInput | undefined;
+  /** Cookie sources: a folder of cookie files. Default env OASST_COOKIES_DIR, else <config dir>/oasst/cookies. */
+  cookiesDir?: string | undefined;
+  /** Cookie sources: cookie files (Netscape cookies.txt, JSON export, HAR). */
+  cookiesFile?: string | string[] | undefined;
+  /** Cookie sources: read this browser only. */
+  browser?: BrowserName | undefined;
+  /** Cookie sources: read this browser profile directory only. */
+  profile?: string | undefined;
   /** http://, https://, socks5://, socks5h:// with optional user:password. Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY minus NO_PROXY. */
   proxy?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -72,6 +82,10 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof OpenAssistantOptions>([
   ...SAMPLING_KEYS,
   "baseUrl",
   "cookies",
+  "cookiesDir",
+  "cookiesFile",
+  "browser",
+  "profile",
   "proxy",
   "signal",
   "timeout",

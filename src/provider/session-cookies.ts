@@ -1,5 +1,6 @@
 import type { CookieInput } from "../client/client.js";
-import { AuthError } from "../errors.js";
+import { getCookies } from "../cookies/get-cookies.js";
+import type { GetCookiesOptions } from "../cookies/types.js";
 
 /** True for `undefined`, `{}` and blank strings: the caller gave no cookies. */
 export function isEmptyCookies(cookies: CookieInput | undefined): boolean {
@@ -7,12 +8,16 @@ export function isEmptyCookies(cookies: CookieInput | undefined): boolean {
   return typeof cookies === "string" ? cookies.trim() === "" : Object.keys(cookies).length === 0;
 }
 
-/** The cookies to send: the caller's, else OASST_COOKIES. */
-export async function resolveSessionCookies(cookies: CookieInput | undefined, env: NodeJS.ProcessEnv): Promise<CookieInput> {
+/**
+ * The cookies to send to `baseUrl`: the caller's as given, else the cookie sources
+ * (OASST_COOKIES, cookie files, browser profiles), which throw an AuthError naming
+ * every place looked at when none holds a cookie for the site.
+ */
+export async function resolveSessionCookies(
+  cookies: CookieInput | undefined,
+  baseUrl: string,
+  sources: Omit<GetCookiesOptions, "cookies">,
+): Promise<CookieInput> {
   if (!isEmptyCookies(cookies)) return cookies as CookieInput;
-  const fromEnv = env.OASST_COOKIES?.trim();
-  if (fromEnv) return fromEnv;
-  throw new AuthError("No session cookies were given for Open-Assistant", {
-    hint: "Pass the session cookie: the `cookies` option ({ \"__Secure-next-auth.session-token\": \"…\" } or a Cookie header string) or OASST_COOKIES='__Secure-next-auth.session-token=…'.",
-  });
+  return getCookies(new URL(baseUrl).hostname, sources);
 }

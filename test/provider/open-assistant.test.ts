@@ -1,4 +1,7 @@
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -284,10 +287,33 @@ describe("OpenAssistant provider: typed errors", () => {
     expect(error.message).not.toContain("wrong");
   });
 
-  it("AuthError that says how to pass cookies when none are given", async () => {
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: "http://127.0.0.1:9", cookies: {}, env: {} }));
-    expect(error).toBeInstanceOf(AuthError);
-    expect(error.hint).toMatch(/OASST_COOKIES/);
+  it("asks the cookie sources when no cookies are given, and says where it looked and what to do", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "oasst-no-cookies-"));
+    vi.stubEnv("HOME", empty); // no browser profiles either
+    try {
+      const error = await failureOf(
+        OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: "http://127.0.0.1:9", cookies: {}, env: { HOME: empty }, cookiesDir: empty }),
+      );
+      expect(error).toBeInstanceOf(AuthError);
+      expect(error.summary).toContain("No cookies for 127.0.0.1");
+      expect(error.summary).toContain(empty);
+      expect(error.hint).toMatch(/OASST_COOKIES/);
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("takes the session from a cookies.txt in the cookies directory when none are given", async () => {
+    const server = await emulator();
+    const dir = mkdtempSync(join(tmpdir(), "oasst-cookies-"));
+    try {
+      writeFileSync(join(dir, "cookies.txt"), `# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\t${server.cookieName}\t${server.sessionToken}\n`);
+      const text = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: server.url, env: {}, cookiesDir: dir });
+      expect(text).toBe(server.expectedReply(prompterContent(messages)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("RateLimitError for 429, with Retry-After", async () => {
