@@ -1,0 +1,155 @@
+import { InvalidArgumentError, type Command } from "commander";
+import { isIP } from "node:net";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/emulator.js";
+import { FAULT_DESCRIPTIONS, FAULT_NAMES, type Fault } from "../../emulator/faults.js";
+import { MODEL_NAMES } from "../../emulator/models.js";
+import { OpenAssistantError } from "../../errors.js";
+
+/**
+ * `oasst emulate`: the local Open-Assistant-compatible server on a port, until Ctrl-C.
+ * It prints the base URL and the session cookie as shell `export` lines on stdout; the
+ * token is a throwaway for a local server, so printing it is the point.
+ */
+
+interface EmulateFlags {
+  port: number;
+  host: string;
+  tokenDelay: number;
+  replyTokens: number;
+  pending: number;
+  pendingInterval: number;
+  pingInterval: number;
+  fault?: Fault[];
+  model?: string[];
+  sessionToken?: string;
+  secureCookie?: boolean;
+  shortFinalMessage?: boolean;
+  quiet?: boolean;
+}
+
+function numberFlag(what: string, integer: boolean, min: number, max = Number.POSITIVE_INFINITY) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`Expected ${integer ? "a whole number" : "a number"} ${range} (${what}).`);
+    }
+    return value;
+  };
+}
+
+/** A repeatable flag whose values must come from a known list. */
+function listFlag<T extends string>(what: string, known: readonly T[]) {
+  return (text: string, previous: T[] = []): T[] => {
+    const value = known.find((name) => name === text);
+    if (value === undefined) throw new InvalidArgumentError(`Unknown ${what}. Use one of: ${known.join(", ")}.`);
+    return [...previous, value];
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+}
+
+const FAULT_HELP = FAULT_NAMES.map((name) => `  ${name.padEnd(16)}${FAULT_DESCRIPTIONS[name]}`).join("\n");
+
+const EXAMPLES = `
+Examples:
+  $ oasst emulate
+  $ oasst emulate --port 8765 --token-delay 30 --pending 3 --pending-interval 500
+  $ oasst emulate --fault error-event --reply-tokens 40
+  $ oasst emulate --reply-tokens 200000 --short-final-message --quiet     # benchmarks
+
+It prints two lines to paste into a shell (or read from a script):
+  export OASST_BASE_URL=http://127.0.0.1:8765
+  export OASST_COOKIES='next-auth.session-token=…'
+
+Faults (--fault, repeatable):
+${FAULT_HELP}
+
+Stop it with Ctrl-C (SIGINT) or SIGTERM. See docs/emulator.md.`;
+
+async function runEmulate(flags: EmulateFlags): Promise<void> {
+  const options: EmulatorOptions = {
+    port: flags.port,
+    host: flags.host,
+    tokenDelayMs: flags.tokenDelay,
+    replyTokens: flags.replyTokens,
+    pendingEvents: flags.pending,
+    pendingIntervalMs: flags.pendingInterval,
+    pingIntervalMs: flags.pingInterval,
+    faults: flags.fault ?? [],
+    models: flags.model,
+    sessionToken: flags.sessionToken,
+    secureCookie: flags.secureCookie ?? false,
+    shortFinalMessage: flags.shortFinalMessage ?? false,
+    quiet: flags.quiet ?? false,
+  };
+  if (!isLoopback(flags.host)) {
+    console.error(
+      `warning: binding ${flags.host} makes the emulator reachable from other machines; anyone who can reach it can use the printed session token.`,
+    );
+  }
+  let emulator: Emulator;
+  try {
+    emulator = await startEmulator(options);
+  } catch (error) {
+    console.error(`error: ${startFailure(error, flags)}`);
+    process.exitCode = 1;
+    return;
+  }
+  // Handlers first: whoever reads the printed URL may signal at once.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      void emulator.stop().then(resolve);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  process.stdout.write(`export OASST_BASE_URL=${emulator.url}\nexport OASST_COOKIES='${emulator.cookie}'\n`);
+  if (!flags.quiet) {
+    const faults = options.faults?.length ? options.faults.join(", ") : "none";
+    console.error(`oasst emulate: listening on ${emulator.url} (faults: ${faults}); Ctrl-C to stop`);
+  }
+  await stopped;
+}
+
+/** One line: what failed and what to do. */
+function startFailure(error: unknown, flags: EmulateFlags): string {
+  if (error instanceof OpenAssistantError) return `${error.summary}. ${error.hint}`;
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "EADDRINUSE":
+      return `port ${flags.port} on ${flags.host} is in use. Pick another --port, or --port 0 for a free one.`;
+    case "EACCES":
+      return `no permission to listen on port ${flags.port}. Use a port above 1023, or --port 0.`;
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return `cannot bind ${flags.host}: not an address of this machine. Use --host 127.0.0.1.`;
+    default:
+      return `the emulator could not start: ${error instanceof Error ? error.message : String(error)}.`;
+  }
+}
+
+export function registerEmulateCommand(program: Command): void {
+  program
+    .command("emulate")
+    .description("run a local Open-Assistant-compatible server (the website chat API) for tests, demos and benchmarks")
+    .option("--port <n>", "port to listen on (0 picks a free one)", numberFlag("a TCP port", true, 0, 65535), 0)
+    .option("--host <address>", "address to bind", "127.0.0.1")
+    .option("--token-delay <ms>", "delay between token events", numberFlag("milliseconds", false, 0), 0)
+    .option("--reply-tokens <n>", "tokens per reply (a request's max_new_tokens lowers it)", numberFlag("tokens", true, 0), 24)
+    .option("--pending <n>", "pending events before the first token", numberFlag("events", true, 0), 1)
+    .option("--pending-interval <ms>", "silence after each pending event", numberFlag("milliseconds", false, 0), 0)
+    .option("--ping-interval <ms>", "keep-alive ping comment interval", numberFlag("milliseconds", false, 1), 15_000)
+    .option("--fault <name...>", "inject faults (see the list below)", listFlag("fault", FAULT_NAMES))
+    .option("--model <name...>", "allowed model config names (default: all)", listFlag("model config name", MODEL_NAMES))
+    .option("--session-token <token>", "session token to accept (default: a random one)")
+    .option("--secure-cookie", "use the __Secure-next-auth.session-token cookie name (as an https site)")
+    .option("--short-final-message", "final message event carries the first 16 tokens only (benchmarks)")
+    .option("--quiet", "no request log on stderr")
+    .addHelpText("after", EXAMPLES)
+    .action((flags: EmulateFlags) => runEmulate(flags));
+}

@@ -1,0 +1,28 @@
+import { ChatStore } from "./chat-store.js";
+import type { EmulatorSettings } from "./settings.js";
+import { TokenEventsCache } from "./token-events-cache.js";
+
+/** One request as the emulator received it. */
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** Query parameters; a repeated name holds its values joined by "," (as the website's `${req.query.x}`). */
+  query: Record<string, string>;
+  /** Lower-case header names; repeated headers joined as Node joins them. */
+  headers: Record<string, string>;
+  /** The raw body as UTF-8 text (at most the 1 MB the body parser keeps). */
+  body: string;
+}
+
+/** What every route of one emulator shares. */
+export interface EmulatorState {
+  readonly settings: EmulatorSettings;
+  readonly store: ChatStore;
+  readonly tokenEvents: TokenEventsCache;
+  readonly requests: RecordedRequest[];
+}
+
+export function createEmulatorState(settings: EmulatorSettings): EmulatorState {
+  return { settings, store: new ChatStore(), tokenEvents: new TokenEventsCache(8), requests: [] };
+}
