@@ -1,0 +1,59 @@
+import { OpenAssistantError } from "../errors.js";
+import { redactSecrets } from "../redact.js";
+import { exitCodeFor, type ExitCode } from "./exit-codes.js";
+import { stderrPalette } from "./terminal.js";
+
+/**
+ * Values that must never be printed (cookie values, proxy passwords). Errors are
+ * built without them; this is the last line of defence before the terminal.
+ */
+const secrets = new Set<string>();
+
+export function keepSecret(...values: Array<string | undefined>): void {
+  for (const value of values) if (value) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  return redactSecrets(text, secrets);
+}
+
+export interface ErrorReport {
+  code: string;
+  /** The cause, one line. */
+  summary: string;
+  /** The fix, one line; empty when there is nothing to do (an interrupt). */
+  hint: string;
+  status: number | undefined;
+}
+
+export function errorReport(error: unknown): ErrorReport {
+  if (error instanceof OpenAssistantError) {
+    return { code: error.code, summary: redact(error.summary), hint: redact(error.hint), status: error.status };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code: "internal",
+    summary: redact(`Unexpected failure: ${message}`),
+    hint: "This is a defect of oasst: please report it with the command you ran and its --verbose output.",
+    status: undefined,
+  };
+}
+
+/** The two lines a user sees on stderr: what failed, then what to do. */
+export function printError(error: unknown): void {
+  const { summary, hint } = errorReport(error);
+  const colors = stderrPalette();
+  process.stderr.write(`${colors.red(colors.bold("error:"))} ${summary}\n`);
+  if (hint) process.stderr.write(`${colors.yellow("hint:")} ${hint}\n`);
+}
+
+/** Print a failed command's error and return its exit status. */
+export function reportFailure(error: unknown): ExitCode {
+  printError(error);
+  return exitCodeFor(error);
+}
+
+/** The line for a warning that does not fail the command (a chat that could not be deleted). */
+export function warningLine(message: string): string {
+  return `${stderrPalette().yellow("warning:")} ${redact(message)}`;
+}

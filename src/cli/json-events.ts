@@ -1,0 +1,35 @@
+import type { ChatEvent, MessageRead } from "../client/wire-types.js";
+import { errorReport } from "./error-output.js";
+
+/**
+ * `oasst chat --json`: one JSON object a line on stdout, for scripts. Only these
+ * four types are ever written; nothing else reaches stdout.
+ */
+export type JsonLine =
+  | { type: "pending"; queue_position: number; queue_size: number }
+  | { type: "token"; text: string }
+  | { type: "message"; message: MessageRead }
+  | { type: "error"; code: string; message: string; hint: string; status: number | null };
+
+/** The line for a stream event, or undefined for events scripts do not need (plugin steps, empty tokens, the error event that is reported as an error line). */
+export function jsonLineForEvent(event: ChatEvent): JsonLine | undefined {
+  switch (event.event_type) {
+    case "pending":
+      return { type: "pending", queue_position: event.queue_position, queue_size: event.queue_size };
+    case "token":
+      return event.text ? { type: "token", text: event.text } : undefined;
+    case "message":
+      return { type: "message", message: event.message };
+    default:
+      return undefined;
+  }
+}
+
+export function jsonLineForError(error: unknown): JsonLine {
+  const report = errorReport(error);
+  return { type: "error", code: report.code, message: report.summary, hint: report.hint, status: report.status ?? null };
+}
+
+export function writeJsonLine(line: JsonLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}

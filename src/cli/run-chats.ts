@@ -1,0 +1,117 @@
+import type { OpenAssistantClient } from "../client/client.js";
+import type { ChatListRead } from "../client/wire-types.js";
+import { ConfigError } from "../errors.js";
+import type { ConnectionFlags } from "./config.js";
+import { confirm } from "./confirm.js";
+import { openClient } from "./connection.js";
+import { errorReport, warningLine } from "./error-output.js";
+import { formatTable } from "./table.js";
+import { ignoreClosedPipe, stdoutPalette } from "./terminal.js";
+import { VerboseLog } from "./verbose-log.js";
+
+export interface ChatsFlags extends ConnectionFlags {
+  json?: boolean;
+  delete?: string[];
+  deleteAll?: boolean;
+  yes?: boolean;
+}
+
+/** Deletes in flight at once: quick for many chats, gentle on the server. */
+const DELETE_CONCURRENCY = 4;
+const TITLE_WIDTH = 60;
+
+/** `oasst chats`: list the account's chats, or delete some or all of them. */
+export async function runChats(flags: ChatsFlags): Promise<void> {
+  if (flags.delete?.length && flags.deleteAll) {
+    throw new ConfigError("--delete and --delete-all cannot be used together", "Use --delete ID… for some chats, or --delete-all for every one.");
+  }
+  if (flags.deleteAll && !flags.yes && !process.stdin.isTTY) {
+    throw new ConfigError("--delete-all asks for confirmation, but stdin is not a terminal", "Add --yes to delete every chat without the question.");
+  }
+  process.stdout.on("error", ignoreClosedPipe);
+  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
+  const client = await openClient(flags, new VerboseLog(flags.verbose === true), warn);
+  try {
+    if (flags.delete?.length) {
+      await deleteChats(client, flags.delete, flags.json === true, warn);
+    } else if (flags.deleteAll) {
+      const ids = (await listAllChats(client, true)).map((chat) => chat.id);
+      if (ids.length === 0) {
+        process.stderr.write("There are no chats to delete.\n");
+      } else if (flags.yes || (await confirm(`Delete all ${ids.length} chats? This cannot be undone. [y/N] `))) {
+        await deleteChats(client, ids, flags.json === true, warn);
+      } else {
+        process.stderr.write("Nothing was deleted.\n");
+      }
+    } else {
+      printChats(await listAllChats(client, false), flags.json === true);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** Every page, newest first: `next` is followed with `after` until the server has no more. */
+async function listAllChats(client: OpenAssistantClient, includeHidden: boolean): Promise<ChatListRead[]> {
+  const chats: ChatListRead[] = [];
+  const cursors = new Set<string>();
+  let after: string | undefined;
+  for (;;) {
+    const page = await client.listChats({ after, includeHidden: includeHidden || undefined });
+    chats.push(...page.chats);
+    // A cursor seen before would loop forever on a misbehaving server.
+    if (!page.next || cursors.has(page.next)) return chats;
+    cursors.add(page.next);
+    after = page.next;
+  }
+}
+
+function printChats(chats: ChatListRead[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(chats, null, 2)}\n`);
+    return;
+  }
+  if (chats.length === 0) {
+    process.stdout.write("No chats.\n");
+    return;
+  }
+  const rows = chats.map((chat) => [chat.id, `${chat.created_at.slice(0, 16).replace("T", " ")} UTC`, displayTitle(chat.title)]);
+  process.stdout.write(formatTable(["ID", "CREATED", "TITLE"], rows, stdoutPalette()));
+}
+
+/** The title is the first prompt as sent: without oasst's own instruction wrapper, on one line, shortened. */
+function displayTitle(title: string | null): string {
+  if (title === null) return "";
+  const bare = title
+    .replace(/^<s>\[INST\]\s*/, "")
+    .replace(/\s*\[\/INST\]$/, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return bare.length > TITLE_WIDTH ? `${bare.slice(0, TITLE_WIDTH - 1)}…` : bare;
+}
+
+/**
+ * Delete each chat; one failure does not stop the others. The first failure is
+ * thrown (its exit status says what went wrong), the others are warnings.
+ */
+async function deleteChats(client: OpenAssistantClient, ids: string[], json: boolean, warn: (message: string) => void): Promise<void> {
+  const queue = [...ids];
+  const deleted: string[] = [];
+  const failures: Array<{ id: string; error: unknown }> = [];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        await client.deleteChat(id);
+        deleted.push(id);
+        if (!json) process.stdout.write(`deleted ${id}\n`);
+      } catch (error) {
+        failures.push({ id, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, ids.length) }, worker));
+  if (json) process.stdout.write(`${JSON.stringify({ deleted, failed: failures.map((failure) => failure.id) })}\n`);
+  const [first, ...others] = failures;
+  for (const { id, error } of others) warn(`Chat ${id} was not deleted: ${errorReport(error).summary}`);
+  if (first) throw first.error;
+}

@@ -1,0 +1,221 @@
+/**
+ * `oasst` on a terminal, in tmux: the interactive session, the spinner, Ctrl-C and
+ * Ctrl-D, colours. Each test has its own tmux session, killed afterwards.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { OpenAssistantClient } from "../../src/client/client.js";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import { prompterContent } from "../../src/provider/format-prompt.js";
+import type { Messages } from "../../src/provider/provider-types.js";
+import { assertBuilt, eventually, makeTempHome, type TempHome } from "./cli-harness.js";
+import { stopTmuxServer, TmuxPane } from "./tmux-harness.js";
+
+let home: TempHome;
+const emulators: Emulator[] = [];
+const panes: TmuxPane[] = [];
+
+async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const server = await startEmulator({ quiet: true, ...options });
+  emulators.push(server);
+  return server;
+}
+
+async function pane(args: string[], server: Emulator, env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
+  const started = await TmuxPane.start(args, home, { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, ...env });
+  panes.push(started);
+  return started;
+}
+
+function prompterContents(server: Emulator): string[] {
+  return server.requests.filter((r) => r.path === "/api/chat/prompter_message").map((r) => (JSON.parse(r.body) as { content: string }).content);
+}
+
+function reply(server: Emulator, messages: Messages): string {
+  return server.expectedReply(prompterContent(messages));
+}
+
+beforeAll(() => assertBuilt());
+beforeEach(async () => {
+  home = await makeTempHome();
+});
+afterEach(async () => {
+  await Promise.all(panes.splice(0).map((p) => p.kill()));
+  await Promise.all(emulators.splice(0).map((server) => server.stop()));
+  await home.remove();
+});
+afterAll(() => stopTmuxServer());
+
+describe("the interactive session", () => {
+  it("keeps the conversation, sent formatted as the seed does; /reset forgets it", async () => {
+    const server = await emulator({ replyTokens: 6 });
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+
+    await session.typeLine("Hello there");
+    const first = reply(server, [{ role: "user", content: "Hello there" }]);
+    await session.waitFor(`assistant> ${first}`);
+
+    await session.typeLine("And then?");
+    const conversation: Messages = [
+      { role: "user", content: "Hello there" },
+      { role: "assistant", content: first },
+      { role: "user", content: "And then?" },
+    ];
+    await session.waitFor(`assistant> ${reply(server, conversation)}`);
+    expect(prompterContents(server)[1]).toBe(prompterContent(conversation));
+
+    await session.typeLine("/reset");
+    await session.waitFor("The conversation is cleared.");
+    await session.typeLine("Fresh start");
+    await session.waitFor(`assistant> ${reply(server, [{ role: "user", content: "Fresh start" }])}`);
+    expect(prompterContents(server)[2]).toBe(prompterContent([{ role: "user", content: "Fresh start" }]));
+    expect(server.liveChats()).toBe(0);
+  });
+
+  it("sends --system first, switches models with /model, and shows /help", async () => {
+    const server = await emulator({ replyTokens: 4 });
+    const session = await pane(["chat", "--system", "Be brief."], server);
+    await session.waitFor(/^you> $/m);
+    await session.typeLine("/model OA_SFT_Llama_30B_7");
+    await session.waitFor("model: OA_SFT_Llama_30B_7");
+    await session.typeLine("Hi");
+    await session.waitFor(`assistant> ${reply(server, [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }])}`);
+    const assistant = server.requests.find((r) => r.path === "/api/chat/assistant_message");
+    expect(JSON.parse(assistant?.body ?? "{}")).toMatchObject({ model_config_name: "OA_SFT_Llama_30B_7" });
+    await session.typeLine("/help");
+    await session.waitFor("/reset         forget the conversation");
+  });
+
+  it("recalls earlier lines with the up arrow", async () => {
+    const server = await emulator({ replyTokens: 3 });
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+    await session.typeLine("first line");
+    await session.waitFor(/assistant> .*\n+you> $/m);
+    await session.keys("Up");
+    await session.waitFor(/you> first line$/m);
+    await session.keys("Enter");
+    await eventually(() => prompterContents(server).length === 2, "the recalled line to be sent");
+    expect(prompterContents(server)[1]).toContain("User: first line\nAssistant:");
+  });
+
+  it("stops a reply on Ctrl-C, deletes its chat and goes on", async () => {
+    const server = await emulator({ replyTokens: 500, tokenDelayMs: 40 });
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+    await session.typeLine("Tell me a long story");
+    await session.waitFor(/assistant> \S+/);
+    await session.keys("C-c");
+    await session.waitFor(/\(reply stopped\)\nyou> $/m);
+    await eventually(() => server.liveChats() === 0, "the stopped chat to be deleted");
+    expect(server.requests.filter((r) => r.method === "DELETE")).toHaveLength(1);
+
+    // The stopped exchange is not part of the conversation: the next prompt is sent alone.
+    await session.typeLine("Short one");
+    await eventually(() => prompterContents(server).length === 2, "the next prompt");
+    expect(prompterContents(server)[1]).toBe(prompterContent([{ role: "user", content: "Short one" }]));
+  });
+
+  it("leaves with exit status 0 on Ctrl-D at an empty prompt", async () => {
+    const server = await emulator();
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+    await session.keys("C-d");
+    expect(await session.exitStatus()).toBe(0);
+  });
+
+  it("clears a typed line on Ctrl-C, and leaves on Ctrl-C at an empty prompt", async () => {
+    const server = await emulator();
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+    await session.keys("-l", "half a thought");
+    await session.waitFor("you> half a thought");
+    await session.keys("C-c");
+    await session.waitFor(/you> half a thought\^C\nyou> $/m);
+    await session.keys("C-c");
+    expect(await session.exitStatus()).toBe(0);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("is not started with --json: that is a usage error", async () => {
+    const server = await emulator();
+    const session = await pane(["chat", "--json"], server);
+    const screen = await session.waitFor(/EXIT=\d+/);
+    expect(screen).toMatch(/^error: --json needs a prompt\nhint: Pass it as an argument or on stdin/m);
+    expect(await session.exitStatus()).toBe(1);
+  });
+
+  it("prints an error as two lines and keeps the session", async () => {
+    const server = await emulator({ faults: ["error-first"] });
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+    await session.typeLine("Hi");
+    const screen = await session.waitFor(/^hint: .*\nyou> $/m);
+    expect(screen).toMatch(/^error: The server stopped the reply: /m);
+    await session.typeLine("/exit");
+    expect(await session.exitStatus()).toBe(0);
+  });
+});
+
+describe("one reply on a terminal", () => {
+  it("shows the queue position on a spinner until the first token, then only the reply", async () => {
+    const server = await emulator({ pendingEvents: 3, pendingIntervalMs: 700, replyTokens: 5 });
+    const session = await pane(["chat", "Hi"], server);
+    await session.waitFor(/queued: position 2 of 3/);
+    expect(await session.exitStatus()).toBe(0);
+    const screen = await session.capture();
+    expect(screen).not.toContain("queued");
+    expect(screen).toContain(`${reply(server, [{ role: "user", content: "Hi" }])}\nEXIT=0`);
+  });
+
+  it("exits 130 on Ctrl-C, after deleting the chat", async () => {
+    const server = await emulator({ replyTokens: 500, tokenDelayMs: 40 });
+    const session = await pane(["chat", "Tell me a long story"], server);
+    await eventually(() => server.liveChats() === 1, "the chat to be created");
+    await session.waitFor(/\S+ \S+/);
+    await session.keys("C-c");
+    expect(await session.exitStatus()).toBe(130);
+    expect(server.liveChats()).toBe(0);
+  });
+
+  it("colours the prompt on a terminal, and not when NO_COLOR is set", async () => {
+    const server = await emulator();
+    const coloured = await pane(["chat"], server, { NO_COLOR: undefined });
+    await coloured.waitFor(/^you> $/m);
+    const ESC = "\x1b[";
+    const promptLine = (await coloured.capture(true)).split("\n").find((line) => line.includes("you> "));
+    expect(promptLine).toContain(ESC);
+    const plain = await pane(["chat"], server);
+    await plain.waitFor(/^you> $/m);
+    expect(await plain.capture(true)).not.toContain(ESC);
+  });
+});
+
+describe("oasst chats --delete-all on a terminal", () => {
+  async function withChats(count: number): Promise<Emulator> {
+    const server = await emulator();
+    const client = new OpenAssistantClient({ baseUrl: server.url, cookies: server.cookies });
+    for (let i = 0; i < count; i++) await client.createChat();
+    await client.close();
+    return server;
+  }
+
+  it("asks first: no keeps the chats", async () => {
+    const server = await withChats(2);
+    const session = await pane(["chats", "--delete-all"], server);
+    await session.waitFor("Delete all 2 chats? This cannot be undone. [y/N] ");
+    await session.typeLine("n");
+    await session.waitFor("Nothing was deleted.");
+    expect(await session.exitStatus()).toBe(0);
+    expect(server.liveChats()).toBe(2);
+  });
+
+  it("asks first: yes deletes them", async () => {
+    const server = await withChats(2);
+    const session = await pane(["chats", "--delete-all"], server);
+    await session.waitFor("[y/N] ");
+    await session.typeLine("y");
+    expect(await session.exitStatus()).toBe(0);
+    expect(server.liveChats()).toBe(0);
+  });
+});
