@@ -1,10 +1,31 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerChatCommand } from "./commands/chat.js";
+import { registerChatsCommand } from "./commands/chats.js";
 import { registerEmulateCommand } from "./commands/emulate.js";
+import { registerModelsCommand } from "./commands/models.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
 const program = new Command("oasst").description("Open-Assistant chat from the command line").version(version);
+registerChatCommand(program);
+registerModelsCommand(program);
+registerChatsCommand(program);
 registerEmulateCommand(program);
-await program.parseAsync(process.argv);
+program.addHelpText(
+  "after",
+  `
+Examples:
+  $ oasst chat "Hello"
+  $ oasst models
+  $ oasst chats --delete-all
+Run \`oasst <command> --help\` for a command's flags and examples; docs/cli.md has them all.`,
+);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Every failure ends here: two lines on stderr (cause, fix) and an exit status per kind of error.
+  const { reportFailure } = await import("./error-output.js");
+  process.exitCode = reportFailure(error);
+}
