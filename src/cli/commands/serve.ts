@@ -1,0 +1,121 @@
+import { InvalidArgumentError, type Command } from "commander";
+import type { ServedGateway } from "../../gateway/index.js";
+import type { ConnectionFlags } from "../config.js";
+import { addConnectionFlags } from "../connection-flags.js";
+
+interface ServeFlags extends ConnectionFlags {
+  host: string;
+  port: number;
+  apiKey?: string;
+  cors?: string[];
+  maxConcurrent: number;
+  maxQueue: number;
+  maxBodyBytes: number;
+}
+
+const EXAMPLES = `
+Examples:
+  $ oasst serve
+  $ OASST_API_KEY=$(openssl rand -hex 24) oasst serve --host 0.0.0.0 --port 8080
+  $ oasst serve --cors http://localhost:5173 --max-concurrent 2
+
+Then point any OpenAI client at it:
+  $ curl -N http://127.0.0.1:1337/v1/chat/completions -H 'content-type: application/json' \\
+      -d '{"model":"OA_SFT_Llama_30B_6","stream":true,"messages":[{"role":"user","content":"Hello"}]}'
+  OPENAI_BASE_URL=http://127.0.0.1:1337/v1 (the API key is --api-key, or anything when none is set)
+
+The gateway logs in to Open-Assistant with its own session cookies (found as for
+\`oasst chat\`); callers never send them and never see them. Ctrl-C stops it.
+See docs/gateway.md.`;
+
+function integerFlag(what: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max} (${what}).`);
+    }
+    return value;
+  };
+}
+
+function appendFlag(text: string, previous: string[] = []): string[] {
+  return [...previous, text];
+}
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  // Loaded on use: `oasst --help` and the other commands start without hono.
+  const [{ serveGateway, isLoopbackHost }, { configFilePath, readConfigFile, resolveConnectionSettings }, { findSessionCookies }, connection, output, { VerboseLog }] =
+    await Promise.all([
+      import("../../gateway/index.js"),
+      import("../config.js"),
+      import("../session-cookies.js"),
+      import("../connection.js"),
+      import("../error-output.js"),
+      import("../verbose-log.js"),
+    ]);
+  const env = process.env;
+  const warn = (message: string) => process.stderr.write(`${output.warningLine(message)}\n`);
+  const apiKey = flags.apiKey?.trim() || env.OASST_API_KEY?.trim() || undefined;
+  output.keepSecret(apiKey);
+  const log = new VerboseLog(flags.verbose === true);
+  const config = await readConfigFile(configFilePath(env));
+  const settings = resolveConnectionSettings(flags, env, config, connection.DEFAULTS);
+  const cookies = await findSessionCookies(settings.baseUrl.value, flags, env, config, warn);
+  connection.logSettings(log, settings, cookies);
+  if (!isLoopbackHost(flags.host) && !apiKey) {
+    warn(`binding ${flags.host} without an API key: anyone who can reach this address can use your Open-Assistant account. Set --api-key or OASST_API_KEY.`);
+  }
+  // Listening for Ctrl-C before the port opens: a signal right after start-up must not kill a half-set-up gateway.
+  let onStop = () => {};
+  const stopRequested = new Promise<void>((resolve) => (onStop = resolve));
+  process.once("SIGINT", onStop);
+  process.once("SIGTERM", onStop);
+  let gateway: ServedGateway;
+  try {
+    gateway = await serveGateway({
+      host: flags.host,
+      port: flags.port,
+      apiKey,
+      cors: flags.cors,
+      maxConcurrent: flags.maxConcurrent,
+      maxQueue: flags.maxQueue,
+      maxBodyBytes: flags.maxBodyBytes,
+      baseUrl: settings.baseUrl.value,
+      cookies: cookies.cookies,
+      proxy: settings.proxy,
+      timeout: settings.timeout,
+      env,
+      onRequest: flags.verbose ? log.request : undefined,
+      onWarning: (warning) => warn(warning.message),
+    });
+  } catch (error) {
+    process.off("SIGINT", onStop);
+    process.off("SIGTERM", onStop);
+    throw error;
+  }
+  process.stdout.write(`oasst serve: listening on ${gateway.url} (OpenAI base URL ${gateway.url}/v1${apiKey ? ", API key required" : ""}); Ctrl-C to stop\n`);
+  await stopRequested;
+  process.off("SIGINT", onStop);
+  process.off("SIGTERM", onStop);
+  // A second Ctrl-C does not wait for the replies in flight to end.
+  process.once("SIGINT", () => process.exit(130));
+  process.stderr.write("oasst serve: stopping (replies in flight end, their chats are deleted)…\n");
+  await gateway.close();
+}
+
+/** `oasst serve`: the OpenAI-compatible gateway, until Ctrl-C. */
+export function registerServeCommand(program: Command): void {
+  const command = program
+    .command("serve")
+    .description("serve an OpenAI-compatible API (/v1/chat/completions, /v1/models) in front of Open-Assistant")
+    .option("--host <address>", "address to bind; other than loopback, set an API key", "127.0.0.1")
+    .option("--port <n>", "port to listen on (0 picks a free one)", integerFlag("a TCP port", 0, 65535), 1337)
+    .option("--api-key <key>", "require 'Authorization: Bearer <key>' from callers (env OASST_API_KEY)")
+    .option("--cors <origin>", "allow browser calls from this origin, * for any (repeatable; default: no CORS)", appendFlag)
+    .option("--max-concurrent <n>", "replies in flight at once", integerFlag("replies", 1), 8)
+    .option("--max-queue <n>", "requests waiting beyond those; more get 503 with Retry-After", integerFlag("requests", 0), 64)
+    .option("--max-body-bytes <n>", "largest request body; larger ones get 413", integerFlag("bytes", 1), 1024 * 1024);
+  addConnectionFlags(command)
+    .addHelpText("after", EXAMPLES)
+    .action((flags: ServeFlags) => runServe(flags));
+}

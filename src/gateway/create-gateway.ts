@@ -1,0 +1,96 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { cookieHeaderOf } from "../client/client.js";
+import { ConfigError } from "../errors.js";
+import { apiKeyAuth } from "./api-key-auth.js";
+import { chatCompletionsRoute } from "./chat-completions-route.js";
+import { ConcurrencyLimiter } from "./concurrency-limiter.js";
+import { getModelRoute, listModelsRoute } from "./models-route.js";
+import type { UpstreamOptions } from "./open-assistant-reply.js";
+import { GatewayError, toGatewayError } from "./openai-errors.js";
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CONCURRENT = 8;
+export const DEFAULT_MAX_QUEUE = 64;
+
+/** The provider's connection options (base URL, cookies and cookie sources, proxy, timeout, retries…), plus the gateway's own. */
+export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
+  /**
+   * Callers must send `Authorization: Bearer <apiKey>` to every `/v1` route.
+   * Default: env OASST_API_KEY; none means no check.
+   */
+  apiKey?: string | undefined;
+  /** Origins allowed to call from a browser (`*` for any). Default: no CORS headers at all. */
+  cors?: string | string[] | undefined;
+  /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number | undefined;
+  /** Replies in flight at once. Default 8. */
+  maxConcurrent?: number | undefined;
+  /** Requests waiting for a slot beyond those; more get 503 with `Retry-After`. Default 64. */
+  maxQueue?: number | undefined;
+  /** Abort to shut down: replies in flight end with an error chunk or a 503 and their chats are deleted. */
+  shutdown?: AbortSignal | undefined;
+}
+
+/**
+ * The OpenAI-compatible gateway as a hono app: `app.fetch` serves it on any
+ * fetch-based runtime (`serveGateway` does so on Node). It talks to Open-Assistant
+ * with its own session cookies (`cookies`, else the cookie sources: OASST_COOKIES,
+ * cookie files, browsers): callers never send them and never see them.
+ */
+export function createGateway(options: GatewayOptions = {}): Hono {
+  return gatewayWithLimiter(options).app;
+}
+
+/** The app and the limiter its replies go through (`serveGateway` waits for it to drain on shutdown). */
+export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter } {
+  const { apiKey: keyOption, cors: corsOrigins, maxBodyBytes, maxConcurrent, maxQueue, shutdown, ...upstream } = options;
+  const env = upstream.env ?? process.env;
+  const apiKey = keyOption ?? (env.OASST_API_KEY || undefined);
+  const limiter = new ConcurrencyLimiter(
+    positiveInteger("maxConcurrent", maxConcurrent ?? DEFAULT_MAX_CONCURRENT, 1),
+    positiveInteger("maxQueue", maxQueue ?? DEFAULT_MAX_QUEUE, 0),
+  );
+  const maxBody = positiveInteger("maxBodyBytes", maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 1);
+  const secrets = secretsOf(upstream, env, apiKey);
+  const describe = (error: unknown) => toGatewayError(error, secrets, shutdown?.aborted === true);
+
+  const app = new Hono();
+  app.onError((error) => {
+    const answer = describe(error);
+    if (answer.status === 500) console.error(`oasst gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return answer.toResponse();
+  });
+  app.notFound((c) => new GatewayError(404, `Unknown URL: ${c.req.method} ${c.req.path}`, { code: "unknown_url" }).toResponse());
+  if (corsOrigins !== undefined) {
+    app.use("*", cors({ origin: corsOrigins, allowHeaders: ["authorization", "content-type"], exposeHeaders: ["retry-after"], maxAge: 600 }));
+  }
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  if (apiKey) app.use("/v1/*", apiKeyAuth(apiKey));
+  app.get("/v1/models", listModelsRoute(upstream));
+  app.get("/v1/models/:id{.+}", getModelRoute(upstream));
+  app.post(
+    "/v1/chat/completions",
+    bodyLimit({
+      maxSize: maxBody,
+      onError: () => new GatewayError(413, `The request body is larger than ${maxBody} bytes.`, { code: "request_too_large" }).toResponse(),
+    }),
+    chatCompletionsRoute({ upstream, limiter, shutdown, describe }),
+  );
+  return { app, limiter };
+}
+
+function positiveInteger(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`The gateway option ${name} must be an integer of at least ${min}, not ${value}`, `Pass e.g. ${name}: ${Math.max(min, 1)}.`);
+  }
+  return value;
+}
+
+/** Everything that must never reach a caller: the cookie values and the API key. */
+function secretsOf(upstream: UpstreamOptions, env: NodeJS.ProcessEnv, apiKey: string | undefined): string[] {
+  const header = cookieHeaderOf(upstream.cookies) ?? env.OASST_COOKIES ?? "";
+  const values = header.split(";").map((pair) => pair.slice(pair.indexOf("=") + 1).trim());
+  return [...values, ...(apiKey ? [apiKey] : [])].filter(Boolean);
+}

@@ -1,0 +1,6 @@
+/** `oasst/gateway`: an OpenAI-compatible HTTP API in front of Open-Assistant. */
+export { createGateway, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE, type GatewayOptions } from "./create-gateway.js";
+export { serveGateway, isLoopbackHost, DEFAULT_HOST, DEFAULT_PORT, type ServeGatewayOptions, type ServedGateway } from "./serve-gateway.js";
+export type { OpenAIErrorBody } from "./openai-errors.js";
+export type { ChatCompletion, ChatCompletionChunk, CompletionUsage } from "./completion-chunks.js";
+export type { OpenAIModel } from "./models-route.js";

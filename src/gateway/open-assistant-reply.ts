@@ -1,0 +1,76 @@
+import { OpenAssistant } from "../provider/open-assistant.js";
+import { DEFAULT_SAMPLING, type OpenAssistantOptions, type SamplingOptions } from "../provider/options.js";
+import type { Messages } from "../provider/provider-types.js";
+import { StopSequenceCutter } from "./stop-sequences.js";
+
+/** Why a reply ended: a stop string or the model's own end ("stop"), or all of `max_new_tokens` used ("length"). */
+export type ReplyFinishReason = "stop" | "length";
+
+/** One step of a reply, as the gateway and the AI SDK model both need it. */
+export type ReplyPart =
+  | { type: "pending"; queuePosition: number; queueSize: number }
+  | { type: "text"; text: string }
+  /** `completionTokens` counts the server's token events: it sends no token counts of its own. */
+  | { type: "finish"; finishReason: ReplyFinishReason; completionTokens: number };
+
+export interface ReplyRequest {
+  model: string;
+  messages: Messages;
+  sampling: SamplingOptions;
+  /** Cut the reply at the first of these; the rest of the reply is not waited for. */
+  stop?: readonly string[] | undefined;
+}
+
+/** Connection options of the provider: everything but the sampling parameters, which come per request. */
+export type UpstreamOptions = Omit<OpenAssistantOptions, keyof SamplingOptions>;
+
+/**
+ * One reply from Open-Assistant as text parts, then a `finish` part. Stopping early
+ * (a stop string, or the consumer leaving the loop) ends the upstream stream and
+ * deletes the chat, as the provider does for every early exit.
+ */
+export async function* streamReply(request: ReplyRequest, upstream: UpstreamOptions): AsyncGenerator<ReplyPart, void, undefined> {
+  const cutter = new StopSequenceCutter(request.stop ?? []);
+  const maxNewTokens = request.sampling.max_new_tokens ?? DEFAULT_SAMPLING.max_new_tokens;
+  let tokens = 0;
+  for await (const event of OpenAssistant.streamEvents(request.model, request.messages, { ...upstream, ...request.sampling })) {
+    let piece: string;
+    if (event.event_type === "pending") {
+      yield { type: "pending", queuePosition: event.queue_position, queueSize: event.queue_size };
+      continue;
+    } else if (event.event_type === "token") {
+      tokens++;
+      piece = event.text;
+    } else if (event.event_type === "message" && tokens === 0) {
+      // A server that streams no tokens still sends the whole reply in its final message.
+      piece = event.message.content ?? "";
+    } else {
+      continue;
+    }
+    const text = cutter.push(piece);
+    if (text) yield { type: "text", text };
+    if (cutter.stopped) {
+      yield { type: "finish", finishReason: "stop", completionTokens: tokens };
+      return;
+    }
+  }
+  const rest = cutter.flush();
+  if (rest) yield { type: "text", text: rest };
+  yield { type: "finish", finishReason: tokens >= maxNewTokens ? "length" : "stop", completionTokens: tokens };
+}
+
+/** A whole reply: its text and how it ended. */
+export interface CollectedReply {
+  text: string;
+  finishReason: ReplyFinishReason;
+  completionTokens: number;
+}
+
+export async function collectReply(request: ReplyRequest, upstream: UpstreamOptions): Promise<CollectedReply> {
+  let text = "";
+  for await (const part of streamReply(request, upstream)) {
+    if (part.type === "text") text += part.text;
+    else if (part.type === "finish") return { text, finishReason: part.finishReason, completionTokens: part.completionTokens };
+  }
+  throw new Error("streamReply ended without its finish part");
+}
