@@ -5,6 +5,7 @@ import { registerChatCommand } from "./commands/chat.js";
 import { registerChatsCommand } from "./commands/chats.js";
 import { registerEmulateCommand } from "./commands/emulate.js";
 import { registerModelsCommand } from "./commands/models.js";
+import { registerServeCommand } from "./commands/serve.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -13,6 +14,7 @@ registerChatCommand(program);
 registerModelsCommand(program);
 registerChatsCommand(program);
 registerEmulateCommand(program);
+registerServeCommand(program);
 program.addHelpText(
   "after",
   `
