@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerChatCommand } from "./commands/chat.js";
 import { registerChatsCommand } from "./commands/chats.js";
+import { registerCookiesCommand } from "./commands/cookies.js";
 import { registerEmulateCommand } from "./commands/emulate.js";
 import { registerModelsCommand } from "./commands/models.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -13,6 +14,7 @@ const program = new Command("oasst").description("Open-Assistant chat from the c
 registerChatCommand(program);
 registerModelsCommand(program);
 registerChatsCommand(program);
+registerCookiesCommand(program);
 registerEmulateCommand(program);
 registerServeCommand(program);
 program.addHelpText(
