@@ -31,9 +31,18 @@ export class OpenAssistant {
    * are joined into one string; `streamEvents` keeps one event per token.
    */
   static async *createAsyncGenerator(model: string, messages: Messages, options: OpenAssistantOptions = {}): AsyncResult {
+    let sawToken = false;
     for await (const batch of chatEventBatches(model, messages, options)) {
       let text = "";
-      for (const event of batch) if (event.event_type === "token") text += event.text;
+      for (const event of batch) {
+        if (event.event_type === "token") {
+          sawToken = true;
+          text += event.text;
+        } else if (event.event_type === "message" && !sawToken) {
+          // A server that streams no tokens still sends the whole reply in its final message.
+          text += event.message.content ?? "";
+        }
+      }
       if (text) yield text;
     }
   }

@@ -1,0 +1,187 @@
+/**
+ * Small servers for the reliability tests, all on loopback: a port nobody listens on,
+ * a recorder of HTTP requests, a TCP tap that records every byte a client sends
+ * through it, and TLS pieces (a throwaway self-signed certificate, a TLS front for the
+ * emulator, an https server that redirects).
+ */
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
+
+export interface Closable {
+  close(): Promise<void>;
+}
+
+async function listen(server: Server | HttpServer, host: string, sockets: Set<Socket>): Promise<number> {
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.listen(0, host);
+  await once(server, "listening");
+  return (server.address() as AddressInfo).port;
+}
+
+async function closeAll(server: Server | HttpServer, sockets: Set<Socket>): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  if (!server.listening) return;
+  server.close();
+  await once(server, "close");
+}
+
+/** A port on 127.0.0.1 on which nothing listens (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+export interface RecordedHit {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+}
+
+/** An HTTP server that records every request and answers `{}`: the place a redirect must not reach. */
+export async function startRecorder(host = "127.0.0.1"): Promise<Closable & { url: string; hits: RecordedHit[] }> {
+  const hits: RecordedHit[] = [];
+  const sockets = new Set<Socket>();
+  const server = createHttpServer((req, res) => {
+    hits.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  const port = await listen(server, host, sockets);
+  return { url: `http://${host}:${port}`, hits, close: () => closeAll(server, sockets) };
+}
+
+/**
+ * A TCP relay to `target` that records every byte clients send through it. Put in
+ * front of a proxy, it sees what the proxy sees: the handshake and the tunnel's bytes.
+ */
+export async function startTap(target: { host: string; port: number }): Promise<Closable & { port: number; bytes(): Buffer }> {
+  const chunks: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((client) => {
+    const upstream = connect(target.port, target.host);
+    sockets.add(upstream);
+    upstream.on("close", () => sockets.delete(upstream));
+    client.on("data", (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", cut);
+    upstream.on("error", cut);
+    client.on("close", cut);
+    upstream.on("close", cut);
+  });
+  const port = await listen(server, "127.0.0.1", sockets);
+  return { port, bytes: () => Buffer.concat(chunks), close: () => closeAll(server, sockets) };
+}
+
+export interface TestCertificate {
+  key: string;
+  cert: string;
+  /** The certificate's file (for NODE_EXTRA_CA_CERTS). */
+  certPath: string;
+  remove(): void;
+}
+
+/** True when the `openssl` command is available to make a throwaway certificate. */
+export function hasOpenssl(): boolean {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A self-signed certificate for `localhost` and 127.0.0.1, valid one day, made with openssl in a temporary folder. */
+export function makeCertificate(): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), "oasst-tls-"));
+  const keyPath = join(dir, "key.pem");
+  const certPath = join(dir, "cert.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=localhost",
+      "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
+  return {
+    key: readFileSync(keyPath, "utf8"),
+    cert: readFileSync(certPath, "utf8"),
+    certPath,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** TLS in front of a plain HTTP server: `https://localhost:PORT` reaches `target` (the emulator). */
+export async function startTlsFront(target: string, certificate: TestCertificate): Promise<Closable & { url: string; port: number }> {
+  const { hostname, port: targetPort } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createTlsServer({ key: certificate.key, cert: certificate.cert }, (secure) => {
+    const upstream = connect(Number(targetPort), hostname);
+    sockets.add(upstream);
+    upstream.on("close", () => sockets.delete(upstream));
+    secure.pipe(upstream);
+    upstream.pipe(secure);
+    const cut = () => {
+      secure.destroy();
+      upstream.destroy();
+    };
+    secure.on("error", cut);
+    upstream.on("error", cut);
+    secure.on("close", cut);
+    upstream.on("close", cut);
+  });
+  const port = await listen(server, "127.0.0.1", sockets);
+  return { url: `https://localhost:${port}`, port, close: () => closeAll(server, sockets) };
+}
+
+/** An https server whose every answer is a 302 to `location`; it records the requests it got. */
+export async function startHttpsRedirect(
+  certificate: TestCertificate,
+  location: string,
+): Promise<Closable & { url: string; hits: RecordedHit[] }> {
+  const hits: RecordedHit[] = [];
+  const sockets = new Set<Socket>();
+  const server = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
+    hits.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+    req.resume();
+    res.writeHead(302, { location: new URL(req.url ?? "/", location).toString(), "content-length": "0" }).end();
+  });
+  server.on("secureConnection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://localhost:${port}`,
+    hits,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}

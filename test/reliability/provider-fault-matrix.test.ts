@@ -1,0 +1,157 @@
+/**
+ * The provider's fault matrix: every fault of the local server (plus none and a
+ * refused connection) × {normal, break early, abort mid-stream, timeout}. Each case
+ * checks the outcome (error class or clean end) and the text against the table in
+ * helpers/fault-table.ts, then that the client closed its sockets by itself, that no
+ * socket, server or timer is left once the server stopped, that no chat is left on
+ * the server, and that nothing was rejected unhandled.
+ */
+import { connect } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { OpenAssistant, OpenAssistantError, startEmulator, type Messages, type OpenAssistantOptions, type OpenAssistantWarning } from "../../src/index.js";
+import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
+import { prompterContent } from "../../src/provider/format-prompt.js";
+import {
+  CONSUMERS,
+  FAULT_TABLE,
+  MATRIX_EMULATOR,
+  TIMINGS,
+  faultText,
+  textProblem,
+  type Consumer,
+  type Expectation,
+  type MatrixFault,
+} from "./helpers/fault-table.js";
+import { collectUnhandled, flushUnhandled, handleCounts, settleHandles, settleTracked, trackResources } from "./helpers/leak-check.js";
+import { closedPort } from "./helpers/servers.js";
+
+const MODEL = "OA_SFT_Llama_30B_6";
+const messages: Messages = [{ role: "user", content: "Fault matrix: tell me something." }];
+const PROMPT = prompterContent(messages);
+const ENDLESS_TEXT = (() => {
+  const source = new ReplyTokenSource(PROMPT);
+  return Array.from({ length: 50_000 }, () => source.next()).join("");
+})();
+
+const SOCKET_KINDS = ["TCPSocketWrap", "TLSWrap", "TCPServerWrap"];
+
+const unhandled = collectUnhandled();
+const tally = { cases: 0, passed: 0, leaks: 0 };
+afterAll(() => {
+  unhandled.dispose();
+  console.log(`provider fault matrix: ${tally.cases} cases run, ${tally.passed} survived, ${tally.leaks} leaks found`);
+});
+
+interface CaseResult {
+  text: string;
+  error: unknown;
+  warnings: OpenAssistantWarning[];
+  chatsLeft: number | undefined;
+  /** Sockets still open while the server was up: the client must close its own. */
+  clientSockets: Record<string, number>;
+  /** Anything left once the server stopped too. */
+  leaked: Record<string, number>;
+}
+
+async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResult> {
+  const baseline = handleCounts();
+  const tracker = trackResources();
+  const server =
+    fault === "refused" ? undefined : await startEmulator({ quiet: true, ...MATRIX_EMULATOR, faults: fault === "none" ? [] : [fault] });
+  const baseUrl = server?.url ?? `http://127.0.0.1:${await closedPort()}`;
+  const warnings: OpenAssistantWarning[] = [];
+  const controller = new AbortController();
+  const options: OpenAssistantOptions = {
+    baseUrl,
+    cookies: server?.cookies ?? "next-auth.session-token=unused",
+    env: {},
+    maxRetries: 0,
+    timeout: consumer === "timeout" ? TIMINGS.shortTimeoutMs : TIMINGS.normalTimeoutMs,
+    signal: consumer === "abort" ? controller.signal : AbortSignal.timeout(TIMINGS.safetyAbortMs),
+    onWarning: (warning) => warnings.push(warning),
+  };
+  const fallback = consumer === "abort" ? setTimeout(() => controller.abort(new Error("abort consumer: no text yet")), TIMINGS.abortFallbackMs) : undefined;
+  let text = "";
+  let error: unknown;
+  try {
+    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, options)) {
+      text += piece;
+      if (consumer === "break") break;
+      if (consumer === "abort") controller.abort(new Error("abort consumer: mid-stream"));
+    }
+  } catch (caught) {
+    error = caught;
+  } finally {
+    clearTimeout(fallback);
+  }
+  const clientSockets = await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TLSWrap"] });
+  const chatsLeft = server?.liveChats();
+  await server?.stop();
+  try {
+    // Sockets and servers get time to close; timers hardly any: a forgotten deadline timer would still be pending.
+    const leaked = {
+      ...(await settleTracked(tracker, { kinds: SOCKET_KINDS })),
+      ...(await settleTracked(tracker, { timeoutMs: 50 })),
+      // The same, as the process reports it against the count before the case.
+      ...prefixed("active ", await settleHandles(baseline, { timeoutMs: 500 })),
+    };
+    return { text, error, warnings, chatsLeft, clientSockets, leaked };
+  } finally {
+    tracker.stop();
+  }
+}
+
+function prefixed(prefix: string, counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([kind, n]) => [prefix + kind, n]));
+}
+
+function checkCase(fault: MatrixFault, expected: Expectation, result: CaseResult): void {
+  const outcome = result.error === undefined ? "ok" : (result.error as Error).constructor.name;
+  const accepted = [expected.outcome, ...(expected.alternative ? [expected.alternative] : [])];
+  expect(accepted, `outcome ${outcome}: ${String(result.error)}`).toContain(outcome);
+  if (result.error !== undefined) expect(result.error).toBeInstanceOf(OpenAssistantError);
+  expect(textProblem(expected.text, result.text, faultText(fault, PROMPT, MATRIX_EMULATOR.replyTokens), ENDLESS_TEXT)).toBeUndefined();
+  if (fault !== "refused") expect(result.chatsLeft, "chats left on the server").toBe(expected.chatsLeft);
+  const notDeleted = result.warnings.filter((w) => w.code === "chat_not_deleted");
+  expect(notDeleted).toHaveLength(expected.warning ? 1 : 0);
+  expect(result.warnings.length).toBe(notDeleted.length);
+  if (expected.warning) expect(notDeleted[0]!.message).toMatch(/oasst chats --delete [0-9a-f-]{36}/);
+  expect(result.clientSockets, "sockets the client left open").toEqual({});
+  expect(result.leaked, "handles left after the server stopped").toEqual({});
+}
+
+describe("the leak checks themselves", () => {
+  it("see a socket the client keeps open, a listening server and a pending timer", async () => {
+    const tracker = trackResources();
+    const server = await startEmulator({ quiet: true });
+    const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const timer = setTimeout(() => {}, 10_000);
+    const open = await settleTracked(tracker, { timeoutMs: 100 });
+    expect(open).toEqual({ TCPServerWrap: 1, Timeout: 1, TCPSocketWrap: 2 }); // both ends of the socket live in this process
+    clearTimeout(timer);
+    socket.destroy();
+    await server.stop();
+    expect(await settleTracked(tracker)).toEqual({});
+    tracker.stop();
+  });
+});
+
+describe("provider fault matrix", () => {
+  for (const row of FAULT_TABLE) {
+    for (const consumer of CONSUMERS) {
+      const expected = row.cases[consumer];
+      const label = expected.alternative ? `${expected.outcome} or ${expected.alternative}` : expected.outcome;
+      it(`${row.fault} × ${consumer} → ${label}`, async () => {
+        tally.cases++;
+        const result = await runCase(row.fault, consumer);
+        await flushUnhandled();
+        if (Object.keys(result.clientSockets).length || Object.keys(result.leaked).length) tally.leaks++;
+        checkCase(row.fault, expected, result);
+        expect(unhandled.rejections).toEqual([]);
+        expect(unhandled.exceptions).toEqual([]);
+        tally.passed++;
+      });
+    }
+  }
+});
