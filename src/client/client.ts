@@ -176,9 +176,11 @@ export class OpenAssistantClient {
       ...options,
     };
     const { response, deadline } = await this.#http.open(call);
-    const reader = response.body?.getReader();
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
+      // The error body is read first: a reader taken before would lock it ("Body is unusable").
       if (!response.ok) throw errorForStatus(response, await response.text(), call);
+      reader = response.body?.getReader();
       if (!reader) return;
       const decoder = new SseDecoder({ maxLineLength: this.#maxLineLength });
       for (;;) {

@@ -8,7 +8,20 @@
  */
 import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { OpenAssistant, OpenAssistantError, startEmulator, type Messages, type OpenAssistantOptions, type OpenAssistantWarning } from "../../src/index.js";
+import {
+  AuthError,
+  ConnectionError,
+  OpenAssistant,
+  OpenAssistantError,
+  ProtocolError,
+  RateLimitError,
+  ServerBusyError,
+  ServerError,
+  startEmulator,
+  type Messages,
+  type OpenAssistantOptions,
+  type OpenAssistantWarning,
+} from "../../src/index.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import {
@@ -23,6 +36,7 @@ import {
   type MatrixFault,
 } from "./helpers/fault-table.js";
 import { collectUnhandled, flushUnhandled, handleCounts, settleHandles, settleTracked, trackResources } from "./helpers/leak-check.js";
+import { failFirst, startFlakyFront } from "./helpers/flaky-front.js";
 import { closedPort } from "./helpers/servers.js";
 
 const MODEL = "OA_SFT_Llama_30B_6";
@@ -154,4 +168,30 @@ describe("provider fault matrix", () => {
       });
     }
   }
+});
+
+describe("an error status on the event stream request keeps its error class", () => {
+  it.each([
+    [403, "", AuthError],
+    [429, '{"message":"Too Many Requests"}', RateLimitError],
+    [503, '{"message":"The server is currently busy. Please try again later."}', ServerBusyError],
+    [500, "Internal Server Error", ServerError],
+    [502, "Bad Gateway", ConnectionError],
+    [302, "", ProtocolError],
+  ] as const)("HTTP %i → %o, the chat deleted, nothing left open", async (status, body, type) => {
+    tally.cases++;
+    const tracker = trackResources();
+    const server = await startEmulator({ quiet: true, ...MATRIX_EMULATOR });
+    const headers: Record<string, string> = status === 302 ? { location: "http://elsewhere.example/" } : {};
+    const front = await startFlakyFront(server.url, failFirst("/api/chat/events", 1, { status, body, headers }));
+    const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: front.url, cookies: server.cookies, env: {}, maxRetries: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(type);
+    expect((error as OpenAssistantError).status).toBe(status);
+    expect(server.liveChats()).toBe(0);
+    await front.close();
+    await server.stop();
+    expect(await settleTracked(tracker)).toEqual({});
+    tracker.stop();
+    tally.passed++;
+  });
 });
