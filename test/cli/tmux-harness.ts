@@ -3,6 +3,8 @@
  * alone (its own socket), driven with send-keys and read with capture-pane.
  */
 import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { CLI, cleanEnv, type TempHome } from "./cli-harness.js";
 
@@ -11,6 +13,7 @@ const run = promisify(execFile);
 /** One tmux server per test process: other test files and the user's own tmux are never touched. */
 const SOCKET = `oasst-cli-test-${process.pid}`;
 let sessions = 0;
+let serverStarted: Promise<unknown> | undefined;
 
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
@@ -33,6 +36,9 @@ export class TmuxPane {
    * shows `EXIT=<status>` and stays open.
    */
   static async start(args: string[], home: TempHome, env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
+    // A server that exits with its last session races the next new-session ("server exited unexpectedly").
+    serverStarted ??= tmux("start-server", ";", "set-option", "-s", "exit-empty", "off");
+    await serverStarted;
     const name = `oasst-${process.pid}-${++sessions}`;
     const variables = Object.entries(cleanEnv(home, { TERM: "screen", ...env }))
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
@@ -81,7 +87,10 @@ export class TmuxPane {
   }
 }
 
-/** Stop this test file's tmux server (only its own socket). */
+/** Stop this test file's tmux server (only its own socket) and remove the socket file it leaves. */
 export async function stopTmuxServer(): Promise<void> {
+  serverStarted = undefined;
   await tmux("kill-server").catch(() => {});
+  const uid = process.getuid?.() ?? 0;
+  await rm(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${uid}`, SOCKET), { force: true });
 }
