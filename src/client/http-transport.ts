@@ -198,6 +198,10 @@ export function parseBaseUrl(baseUrl: string): URL {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(`The base URL must be http:// or https://, not ${url.protocol}`, "Write it as https://host[:port][/prefix].");
   }
+  if (url.username || url.password) {
+    // fetch refuses such URLs with an error that quotes them, password included.
+    throw new ConfigError(`The base URL ${redactUrl(url)} carries a user name or password`, "The site authenticates with its session cookie: remove user:password@ from the base URL.");
+  }
   // A trailing slash makes relative API paths land under a reverse proxy's prefix.
   if (!url.pathname.endsWith("/")) url.pathname += "/";
   url.search = "";

@@ -1,7 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { SocksClient } from "socks";
 import { Agent, ProxyAgent, type Dispatcher, type buildConnector } from "undici";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
@@ -92,6 +91,8 @@ function socksConnector(proxy: URL, timeout: number): buildConnector.connector {
     const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
     const open = async () => {
       const host = remoteDns || isIP(options.hostname) ? options.hostname : (await lookup(options.hostname)).address;
+      // Loaded on first use: only SOCKS users pay for it at start-up.
+      const { SocksClient } = await import("socks");
       const { socket } = await SocksClient.createConnection({
         proxy: {
           host: proxy.hostname.replace(/^\[|\]$/g, ""),

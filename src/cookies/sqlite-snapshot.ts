@@ -4,7 +4,7 @@
  * browser's lock does not stop us, and no copy of the cookies is left on disk.
  */
 import { readFile } from "node:fs/promises";
-import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from "sql.js";
+import type { Database, SqlJsStatic, SqlValue } from "sql.js";
 import { isErrnoCode } from "./errno.js";
 import { applyWal } from "./sqlite-wal.js";
 
@@ -17,7 +17,8 @@ export async function withSqliteSnapshot<T>(path: string, use: (query: (sql: str
   // The log first: should the browser checkpoint between the two reads, the database then already holds what the log held.
   const wal = await readOptional(`${path}-wal`);
   const image = await readFile(path);
-  sqlJs ??= initSqlJs();
+  // Loaded on first use: most runs never open a browser database, and sql.js takes tens of ms to load.
+  sqlJs ??= import("sql.js").then(({ default: initSqlJs }) => initSqlJs());
   const SQL = await sqlJs;
   const db: Database = new SQL.Database(wal ? applyWal(image, wal) : image);
   try {

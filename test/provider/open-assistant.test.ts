@@ -385,6 +385,13 @@ describe("OpenAssistant provider: typed errors", () => {
     await expect(OpenAssistant.createAsync(MODEL, messages, { cookies: "a=b", ...bad })).rejects.toBeInstanceOf(ConfigError);
     await expect(OpenAssistant.createAsync(MODEL, messages, { cookies: "a=b", baseUrl: "ftp://x" })).rejects.toBeInstanceOf(ConfigError);
   });
+
+  it("ConfigError for a base URL with user:password, without showing the password", async () => {
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { cookies: "a=b", baseUrl: "http://me:pa55word@127.0.0.1:9" }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain("user:password@");
+    expect(error.message).not.toContain("pa55word");
+  });
 });
 
 describe("OpenAssistant provider: proxies", () => {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { isIP } from "node:net";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/emulator.js";
+import type { Emulator, EmulatorOptions } from "../../emulator/emulator.js";
 import { FAULT_DESCRIPTIONS, FAULT_NAMES, type Fault } from "../../emulator/faults.js";
 import { MODEL_NAMES } from "../../emulator/models.js";
 import { OpenAssistantError } from "../../errors.js";
@@ -92,6 +92,8 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
   }
   let emulator: Emulator;
   try {
+    // Loaded here, not at the top: every other command's start-up would pay for hono.
+    const { startEmulator } = await import("../../emulator/emulator.js");
     emulator = await startEmulator(options);
   } catch (error) {
     console.error(`error: ${startFailure(error, flags)}`);
