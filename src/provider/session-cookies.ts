@@ -1,5 +1,4 @@
 import type { CookieInput } from "../client/client.js";
-import { getCookies } from "../cookies/get-cookies.js";
 import type { GetCookiesOptions } from "../cookies/types.js";
 
 /** True for `undefined`, `{}` and blank strings: the caller gave no cookies. */
@@ -19,5 +18,7 @@ export async function resolveSessionCookies(
   sources: Omit<GetCookiesOptions, "cookies">,
 ): Promise<CookieInput> {
   if (!isEmptyCookies(cookies)) return cookies as CookieInput;
+  // Loaded on first use: callers that pass cookies never pay for the browser readers.
+  const { getCookies } = await import("../cookies/get-cookies.js");
   return getCookies(new URL(baseUrl).hostname, sources);
 }

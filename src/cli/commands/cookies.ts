@@ -2,7 +2,6 @@ import { homedir } from "node:os";
 import { Option, type Command } from "commander";
 import { defaultCookiesDir } from "../../cookies/config-dir.js";
 import { normalizeHost } from "../../cookies/domain-match.js";
-import { findCookies, noCookiesError } from "../../cookies/get-cookies.js";
 import { BROWSER_NAMES, type BrowserName, type CookieReport, type FoundCookies } from "../../cookies/types.js";
 import { keepSecret, warningLine } from "../error-output.js";
 import { formatTable } from "../table.js";
@@ -46,6 +45,8 @@ export function registerCookiesCommand(program: Command): void {
 
 async function runCookies(domain: string, flags: CookiesFlags): Promise<void> {
   const host = normalizeHost(domain);
+  // Loaded here: the browser readers are not for every command's start-up.
+  const { findCookies, noCookiesError } = await import("../../cookies/get-cookies.js");
   const report = await findCookies(host, {
     browser: flags.browser,
     profile: flags.profile,
