@@ -1,8 +1,9 @@
-import { fetch as undiciFetch, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { AbortError, ConnectionError, ConfigError, OpenAssistantError, StreamError, TimeoutError } from "../errors.js";
 import { redactUrl } from "../redact.js";
 import { errorForStatus, parseJsonBody, type CallContext } from "./http-errors.js";
 import { createDispatcher } from "./proxy.js";
+import { undiciFetch } from "./undici-parts.js";
 
 /** A fetch function: the global one, undici's, or a test double. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -118,7 +119,8 @@ export class HttpTransport {
         connections: options.connections,
       });
       this.#dispatcher = dispatcher;
-      this.#fetch = (url, init) => undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+      const fetch = undiciFetch();
+      this.#fetch = (url, init) => fetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
     }
   }
 

@@ -1,9 +1,10 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { Agent, ProxyAgent, type Dispatcher, type buildConnector } from "undici";
+import type { Dispatcher, buildConnector } from "undici";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { undiciAgent, undiciProxyAgent } from "./undici-parts.js";
 
 const PROXY_PROTOCOLS = new Set(["http:", "https:", "socks5:", "socks5h:"]);
 
@@ -75,11 +76,13 @@ export function createDispatcher(target: URL, options: DispatcherOptions = {}): 
   const proxy = options.proxy ?? proxyFromEnv(target, options.env);
   const connect = { timeout: options.connectTimeout ?? 10_000 };
   const connections = options.connections ?? null;
+  const Agent = undiciAgent();
   if (!proxy) return new Agent({ connect, connections });
   const url = parseProxyUrl(proxy);
   if (url.protocol === "socks5:" || url.protocol === "socks5h:") {
     return new Agent({ connect: socksConnector(url, connect.timeout), connections });
   }
+  const ProxyAgent = undiciProxyAgent();
   // Every target goes through a CONNECT tunnel: cookies never travel in clear to the proxy.
   return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect, connections });
 }
