@@ -19,6 +19,7 @@ import {
   StreamError,
   TimeoutError,
   startEmulator,
+  type AsyncGeneratorProvider,
   type ChatEvent,
   type Emulator,
   type EmulatorOptions,
@@ -129,6 +130,22 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
     expect(body.sampling_parameters).toEqual({ top_k: 50, top_p: 0.5, typical_p: null, temperature: 0.9, repetition_penalty: 1.1111111111111112, max_new_tokens: 7 });
     const prompter = JSON.parse(server.requests.find((r) => r.path === "/api/chat/prompter_message")!.body);
     expect(prompter.content).toBe("<s>[INST]\nSystem: Be brief.\nUser: Hi\nAssistant:\n[/INST]");
+  });
+
+  it("sends the caller's User-Agent, extra headers and plugins", async () => {
+    const server = await emulator();
+    const plugins = [{ url: "https://plugins.example/ai-plugin.json", enabled: true, trusted: false }];
+    await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { userAgent: "my-agent/1.0", headers: { "x-trace": "abc" }, plugins }));
+    for (const request of server.requests) {
+      expect(request.headers["user-agent"]).toBe("my-agent/1.0");
+      expect(request.headers["x-trace"]).toBe("abc");
+    }
+    expect(JSON.parse(server.requests.find((r) => r.path === "/api/chat/assistant_message")!.body).plugins).toEqual(plugins);
+  });
+
+  it("implements the AsyncGeneratorProvider interface", () => {
+    const provider: AsyncGeneratorProvider<OpenAssistantOptions> = OpenAssistant;
+    expect(provider.model).toBe(OpenAssistant.model);
   });
 
   it("createAsync joins the whole reply", async () => {
