@@ -4,7 +4,7 @@ import { connect as tlsConnect } from "node:tls";
 import type { Dispatcher, buildConnector } from "undici";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
-import { undiciAgent, undiciProxyAgent } from "./undici-parts.js";
+import { undiciAgent, undiciPool, undiciProxyAgent } from "./undici-parts.js";
 
 const PROXY_PROTOCOLS = new Set(["http:", "https:", "socks5:", "socks5h:"]);
 
@@ -83,8 +83,12 @@ export function createDispatcher(target: URL, options: DispatcherOptions = {}): 
     return new Agent({ connect: socksConnector(url, connect.timeout), connections });
   }
   const ProxyAgent = undiciProxyAgent();
+  // The CONNECT that opens a tunnel is not tied to the request's signal: the wait for the proxy's
+  // answer gets the timeout too, or a proxy that never answers holds close() for undici's 300 s default.
+  const Pool = undiciPool();
+  const clientFactory = (origin: URL, opts: object) => new Pool(origin, { ...opts, headersTimeout: connect.timeout });
   // Every target goes through a CONNECT tunnel: cookies never travel in clear to the proxy.
-  return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect, connections });
+  return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect, connections, clientFactory });
 }
 
 /** Connect through a SOCKS5 proxy, then speak TLS to the target inside it when the target is https. */
@@ -117,7 +121,21 @@ function socksConnector(proxy: URL, timeout: number): buildConnector.connector {
     };
     open().then(
       (socket) => callback(null, socket),
-      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
+      (error: unknown) => callback(withoutSocksOptions(error), null),
     );
   };
+}
+
+/**
+ * The socks package's errors carry the request's options, proxy password included, and
+ * `util.inspect(error)` prints them through the cause chain: keep the name, message, code and stack only.
+ */
+function withoutSocksOptions(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const clean: Error & { code?: unknown } = new Error(error.message);
+  clean.name = error.name;
+  clean.stack = error.stack;
+  const { code } = error as { code?: unknown };
+  if (code !== undefined) clean.code = code;
+  return clean;
 }

@@ -7,7 +7,7 @@
  * module paths are undici 7's; package.json pins the major version.
  */
 import { createRequire } from "node:module";
-import type { Agent, ProxyAgent, fetch } from "undici";
+import type { Agent, Pool, ProxyAgent, fetch } from "undici";
 
 const require = createRequire(import.meta.url);
 
@@ -21,6 +21,11 @@ export function undiciAgent(): typeof Agent {
 
 export function undiciProxyAgent(): typeof ProxyAgent {
   return (proxyAgent ??= (require("undici") as { ProxyAgent: typeof ProxyAgent }).ProxyAgent);
+}
+
+/** The pool ProxyAgent opens to the proxy itself (with the whole of undici, as ProxyAgent). */
+export function undiciPool(): typeof Pool {
+  return (require("undici") as { Pool: typeof Pool }).Pool;
 }
 
 export function undiciFetch(): typeof fetch {

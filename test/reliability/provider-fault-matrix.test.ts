@@ -17,6 +17,7 @@ import {
   RateLimitError,
   ServerBusyError,
   ServerError,
+  TimeoutError,
   startEmulator,
   type Messages,
   type OpenAssistantOptions,
@@ -38,6 +39,9 @@ import {
 import { collectUnhandled, flushUnhandled, handleCounts, settleHandles, settleTracked, trackResources } from "./helpers/leak-check.js";
 import { failFirst, startFlakyFront } from "./helpers/flaky-front.js";
 import { closedPort } from "./helpers/servers.js";
+import { startConnectProxy, startSocks5Proxy } from "../helpers/proxy-servers.js";
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
 
 const MODEL = "OA_SFT_Llama_30B_6";
 const messages: Messages = [{ role: "user", content: "Fault matrix: tell me something." }];
@@ -189,6 +193,69 @@ describe("an error status on the event stream request keeps its error class", ()
     expect((error as OpenAssistantError).status).toBe(status);
     expect(server.liveChats()).toBe(0);
     await front.close();
+    await server.stop();
+    expect(await settleTracked(tracker)).toEqual({});
+    tracker.stop();
+    tally.passed++;
+  });
+});
+
+describe("proxy faults: the chat ends within its timeout and leaves nothing open", () => {
+  /** A proxy that accepts the connection and never says a word. */
+  async function silentProxy(): Promise<{ port: number; close(): Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return {
+      port: (server.address() as { port: number }).port,
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+        await once(server, "close");
+      },
+    };
+  }
+
+  it.each([
+    ["an HTTP proxy that never answers CONNECT", "http", "silent", TimeoutError],
+    ["a SOCKS5 proxy that never answers", "socks5h", "silent", TimeoutError],
+    ["an HTTP proxy refusing the password (407)", "http", "wrong-password", ConnectionError],
+    ["a SOCKS5 proxy refusing the password", "socks5h", "wrong-password", ConnectionError],
+    ["an HTTP proxy that is not listening", "http", "closed", ConnectionError],
+  ] as const)("%s", async (_name, scheme, kind, type) => {
+    tally.cases++;
+    const tracker = trackResources();
+    const server = await startEmulator({ quiet: true, ...MATRIX_EMULATOR });
+    let proxyHostPort: string;
+    let close = async () => {};
+    if (kind === "silent") {
+      const silent = await silentProxy();
+      proxyHostPort = `u:p@127.0.0.1:${silent.port}`;
+      close = silent.close;
+    } else if (kind === "wrong-password") {
+      const proxy = scheme === "http" ? await startConnectProxy("u:right") : await startSocks5Proxy("u:right");
+      proxyHostPort = `u:wrong@127.0.0.1:${new URL(proxy.url).port}`;
+      close = proxy.close;
+    } else {
+      proxyHostPort = `127.0.0.1:${await closedPort()}`;
+    }
+    const started = performance.now();
+    const error = await OpenAssistant.createAsync(MODEL, messages, {
+      baseUrl: server.url,
+      cookies: server.cookies,
+      env: {},
+      proxy: `${scheme}://${proxyHostPort}`,
+      timeout: TIMINGS.shortTimeoutMs,
+    }).catch((e: unknown) => e);
+    // The whole call, its pool's close included, ends within a few timeouts: nothing waits for undici's 300 s default.
+    expect(performance.now() - started).toBeLessThan(TIMINGS.shortTimeoutMs * 2 + 1_000);
+    expect(error).toBeInstanceOf(type);
+    expect(server.liveChats()).toBe(0);
+    await close();
     await server.stop();
     expect(await settleTracked(tracker)).toEqual({});
     tracker.stop();

@@ -1,0 +1,100 @@
+/**
+ * The built CLI as a child process, for the reliability tests: a clean environment
+ * (temporary HOME, no proxies or OASST_* variables of the machine), every byte of
+ * stdout and stderr, and a preload that reports whether the process ended because
+ * nothing was left open (`beforeExit` fired) and which resources were active at exit.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CLI } from "./child.js";
+
+/** Written to OASST_TEST_EXIT_REPORT at exit: did the event loop drain by itself, and what was still active. */
+const EXIT_REPORT_PRELOAD = `
+import { writeFileSync } from "node:fs";
+let drained = false;
+process.on("beforeExit", () => { drained = true; });
+process.on("exit", (code) => {
+  const path = process.env.OASST_TEST_EXIT_REPORT;
+  if (path) writeFileSync(path, JSON.stringify({ drained, code, resources: process.getActiveResourcesInfo() }));
+});
+`;
+
+export interface ExitReport {
+  /** The process ended because its event loop had nothing left: no socket, server or ref'd timer open. */
+  drained: boolean;
+  code: number;
+  resources: string[];
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from spawn to close. */
+  ms: number;
+  exit: ExitReport | undefined;
+}
+
+export interface CliRunOptions {
+  env?: Record<string, string>;
+  /** Called with the child once spawned (send signals, read stdout as it comes). */
+  onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
+  timeoutMs?: number;
+}
+
+export async function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
+  const home = await mkdtemp(join(tmpdir(), "oasst-reliability-"));
+  const reportPath = join(home, "exit-report.json");
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(EXIT_REPORT_PRELOAD)}`, CLI, ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, "config"),
+      NO_COLOR: "1",
+      LANG: "C.UTF-8",
+      OASST_TEST_EXIT_REPORT: reportPath,
+      ...options.env,
+    },
+    stdio: "pipe",
+  });
+  child.stdin.end();
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  // A reader that closed its end makes later writes fail: not an error of the test.
+  child.stdout.on("error", () => {});
+  options.onSpawn?.(child);
+  try {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+      child.on("error", reject);
+      child.on("close", (exitCode, exitSignal) => {
+        clearTimeout(timer);
+        resolve({ code: exitCode, signal: exitSignal });
+      });
+    });
+    const exit = await readFile(reportPath, "utf8").then((text) => JSON.parse(text) as ExitReport, () => undefined);
+    return { code, signal, stdout, stderr, ms: performance.now() - started, exit };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** Run `task` over `items`, at most `limit` at once, results in order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!, index);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

@@ -1,0 +1,220 @@
+/**
+ * Cookies go only to the configured origin. A redirect to another host, or from
+ * https to http, is never followed (the error says why), and nothing reaches the
+ * redirect's target. Through a proxy, cookies for an https site travel only inside
+ * the TLS tunnel: a tap in front of the proxy records every byte the proxy receives
+ * and never sees the session token. The https site is the emulator behind a TLS front
+ * with a throwaway self-signed certificate; the provider's own connection pool trusts
+ * it in a child process started with NODE_EXTRA_CA_CERTS.
+ */
+import { Agent, fetch as undiciFetch } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { OpenAssistant, ProtocolError, startEmulator, type Emulator, type Messages, type OpenAssistantWarning } from "../../src/index.js";
+import { prompterContent } from "../../src/provider/format-prompt.js";
+import { startConnectProxy, startSocks5Proxy } from "../helpers/proxy-servers.js";
+import { assertBuilt, chatInChild, CLI } from "./helpers/child.js";
+import { failFirst, startFlakyFront } from "./helpers/flaky-front.js";
+import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
+import { hasOpenssl, makeCertificate, startHttpsRedirect, startRecorder, startTap, startTlsFront, type TestCertificate } from "./helpers/servers.js";
+import { spawn } from "node:child_process";
+
+const MODEL = "OA_SFT_Llama_30B_6";
+const messages: Messages = [{ role: "user", content: "Where do my cookies go?" }];
+const tls = hasOpenssl();
+
+let certificate: TestCertificate | undefined;
+const stops: Array<() => Promise<void>> = [];
+const unhandled = collectUnhandled();
+beforeAll(() => {
+  assertBuilt();
+  if (tls) certificate = makeCertificate();
+});
+afterAll(() => {
+  certificate?.remove();
+  unhandled.dispose();
+});
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+  await flushUnhandled();
+  expect(unhandled.rejections).toEqual([]);
+});
+
+async function emulator(): Promise<Emulator> {
+  const server = await startEmulator({ quiet: true, replyTokens: 12 });
+  stops.push(() => server.stop());
+  return server;
+}
+
+function cert(): TestCertificate {
+  if (!certificate) throw new Error("no certificate");
+  return certificate;
+}
+
+describe("redirects are never followed, so cookies never leave the configured origin", () => {
+  it.each([301, 302, 303, 307, 308])("HTTP %i to another host: ProtocolError saying why; the other host gets nothing", async (status) => {
+    const server = await emulator();
+    const elsewhere = await startRecorder("127.0.0.2");
+    stops.push(() => elsewhere.close());
+    const front = await startFlakyFront(server.url, failFirst("/api/chat", 1, { status, headers: { location: `${elsewhere.url}/api/chat` } }));
+    stops.push(() => front.close());
+    const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: front.url, cookies: server.cookies, env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    const { summary, hint } = error as ProtocolError;
+    expect(summary).toContain(`was redirected (HTTP ${status} to ${elsewhere.url}/api/chat)`);
+    expect(summary).toContain("oasst does not follow redirects, so the session cookie never leaves the configured origin");
+    expect(hint).toMatch(/final address as the base URL/);
+    expect(elsewhere.hits).toEqual([]);
+  });
+
+  it("a redirect of the event stream or of the delete is not followed either; the failed delete is a warning", async () => {
+    const server = await emulator();
+    const elsewhere = await startRecorder("127.0.0.2");
+    stops.push(() => elsewhere.close());
+    const front = await startFlakyFront(server.url, (req, path) =>
+      path === "/api/chat/events" || req.method === "DELETE" ? { status: 307, headers: { location: `${elsewhere.url}${req.url ?? ""}` } } : undefined,
+    );
+    stops.push(() => front.close());
+    const warnings: OpenAssistantWarning[] = [];
+    const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: front.url, cookies: server.cookies, env: {}, onWarning: (w) => warnings.push(w) }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).summary).toMatch(/^POST \/api\/chat\/events was redirected \(HTTP 307 to http:\/\/127\.0\.0\.2:\d+\/api\/chat\/events\)/);
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/could not be deleted after the failure above: DELETE \/api\/chat was redirected/)]);
+    expect(elsewhere.hits).toEqual([]);
+  });
+
+  it.runIf(tls)("https → http: not followed, the error names the http target; the http server gets nothing (a caller's fetch)", async () => {
+    const plain = await startRecorder();
+    stops.push(() => plain.close());
+    const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
+    stops.push(() => secure.close());
+    const agent = new Agent({ connect: { ca: cert().cert } });
+    stops.push(() => agent.close());
+    const fetch = (url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
+    const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: secure.url, cookies: "next-auth.session-token=tls-secret-1234", env: {}, fetch }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).summary).toContain(`was redirected (HTTP 302 to ${plain.url}/api/chat)`);
+    expect(secure.hits).toHaveLength(1);
+    expect(plain.hits).toEqual([]);
+  });
+
+  it.runIf(tls)("https → http: not followed by the provider's own connection pool either (child process trusting the test CA)", async () => {
+    const plain = await startRecorder();
+    stops.push(() => plain.close());
+    const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
+    stops.push(() => secure.close());
+    const result = await chatInChild(
+      { model: MODEL, messages, options: { baseUrl: secure.url, cookies: "next-auth.session-token=tls-secret-1234", env: {} } },
+      { NODE_EXTRA_CA_CERTS: cert().certPath },
+    );
+    expect(result.error?.name).toBe("ProtocolError");
+    expect(result.error?.summary).toContain(`was redirected (HTTP 302 to ${plain.url}/api/chat); oasst does not follow redirects`);
+    expect(result.error?.inspected).not.toContain("tls-secret-1234");
+    expect(secure.hits).toHaveLength(1);
+    expect(plain.hits).toEqual([]);
+  });
+});
+
+describe.runIf(tls)("through a proxy, cookies for https travel only inside the tunnel", () => {
+  async function httpsSite(): Promise<{ server: Emulator; url: string }> {
+    const server = await emulator();
+    const front = await startTlsFront(server.url, cert());
+    stops.push(() => front.close());
+    return { server, url: front.url };
+  }
+
+  it.each([
+    ["an HTTP CONNECT proxy", "http", () => startConnectProxy("alice:proxy-pw-5678")],
+    ["a socks5h proxy", "socks5h", () => startSocks5Proxy("bob:proxy-pw-5678")],
+  ] as const)("%s: the proxy sees the handshake and ciphertext, never the cookie", async (_name, scheme, start) => {
+    const { server, url } = await httpsSite();
+    const proxy = await start();
+    stops.push(() => proxy.close());
+    const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
+    stops.push(() => tap.close());
+    const proxyUrl = `${scheme}://${new URL(proxy.url).username}:proxy-pw-5678@127.0.0.1:${tap.port}`;
+    const result = await chatInChild(
+      { model: MODEL, messages, options: { baseUrl: url, cookies: server.cookies, proxy: proxyUrl, env: {} } },
+      { NODE_EXTRA_CA_CERTS: cert().certPath },
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.text).toBe(server.expectedReply(prompterContent(messages)));
+    // The cookie did reach the site, on every request...
+    expect(server.requests.length).toBeGreaterThanOrEqual(5);
+    for (const request of server.requests) expect(request.headers.cookie).toBe(server.cookie);
+    // ...and the proxy never saw it: not in the handshake, not in the tunnel.
+    const seen = tap.bytes();
+    expect(seen.length).toBeGreaterThan(1000);
+    expect(seen.includes(server.sessionToken)).toBe(false);
+    expect(seen.toString("latin1").toLowerCase()).not.toContain("cookie");
+    expect(proxy.log.targets[0]).toMatch(/^localhost:\d+$/);
+    if (scheme === "http") expect(proxy.log.handshakes[0]).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1\r\n/);
+    expect(proxy.log.handshakes.join("\n")).not.toContain(server.sessionToken);
+  });
+
+  it("control: to a plain http site the cookie is visible in the tunnel, so the tap does see tunnel bytes", async () => {
+    const server = await emulator();
+    const proxy = await startConnectProxy();
+    stops.push(() => proxy.close());
+    const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
+    stops.push(() => tap.close());
+    const text = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: server.url, cookies: server.cookies, proxy: `http://127.0.0.1:${tap.port}`, env: {} });
+    expect(text).toBe(server.expectedReply(prompterContent(messages)));
+    expect(tap.bytes().includes(server.sessionToken)).toBe(true);
+  });
+
+  it("the CLI through a CONNECT proxy to the https site: same reply, same silence", async () => {
+    const { server, url } = await httpsSite();
+    const proxy = await startConnectProxy("carol:proxy-pw-5678");
+    stops.push(() => proxy.close());
+    const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
+    stops.push(() => tap.close());
+    const result = await runCli(
+      ["chat", "--base-url", url, "--cookie", server.cookie, "--proxy", `http://carol:proxy-pw-5678@127.0.0.1:${tap.port}`, "--verbose", messages[0]!.content],
+      { NODE_EXTRA_CA_CERTS: cert().certPath },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${server.expectedReply(prompterContent(messages))}\n`);
+    expect(result.stderr).toContain("proxy: http://carol:***@127.0.0.1:");
+    expect(result.stderr).not.toContain("proxy-pw-5678");
+    expect(result.stderr).not.toContain(server.sessionToken);
+    expect(tap.bytes().includes(server.sessionToken)).toBe(false);
+  });
+
+  it("the CLI on an https site that redirects to http: exit 4, the reason on stderr, nothing sent to the http server", async () => {
+    const plain = await startRecorder();
+    stops.push(() => plain.close());
+    const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
+    stops.push(() => secure.close());
+    const result = await runCli(["chat", "--base-url", secure.url, "--cookie", "next-auth.session-token=tls-secret-1234", "Hi"], {
+      NODE_EXTRA_CA_CERTS: cert().certPath,
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^error: POST \/api\/chat was redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:\d+\/api\/chat\); oasst does not follow redirects/m);
+    expect(result.stderr).not.toContain("tls-secret-1234");
+    expect(plain.hits).toEqual([]);
+  });
+});
+
+/** The built CLI with a clean environment (no HOME config, no proxies from the machine). */
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

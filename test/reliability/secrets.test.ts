@@ -1,0 +1,256 @@
+/**
+ * No secret in any output. A session cookie value, a proxy password (with characters
+ * URLs must encode) and an API key are planted; every fault is run, directly and
+ * through proxies, and every output is searched for them (as is, percent-encoded,
+ * base64): error messages, String(error), util.inspect(error) with its whole cause
+ * chain (undici's errors included), warnings, the request trail, process warnings,
+ * the CLI's stdout and stderr with --verbose and --json, and, in
+ * gateway-fault-matrix.test.ts and bad-input.test.ts, the gateway's logs and answers.
+ */
+import { once } from "node:events";
+import { createServer, type Server, type Socket } from "node:net";
+import { inspect } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { FAULT_NAMES, OpenAssistant, startEmulator, type Emulator, type Fault, type Messages, type OpenAssistantOptions } from "../../src/index.js";
+import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
+import { assertBuilt } from "./helpers/child.js";
+import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
+import { mapLimit, runCli } from "./helpers/run-cli.js";
+import { plantSecrets, proxyUrlWithPassword, SecretScanner } from "./helpers/secrets.js";
+import { closedPort } from "./helpers/servers.js";
+
+const MODEL = "OA_SFT_Llama_30B_6";
+const messages: Messages = [{ role: "user", content: "Keep my secrets." }];
+const secrets = plantSecrets();
+const scanner = new SecretScanner(secrets);
+const unhandled = collectUnhandled();
+const stops: Array<() => Promise<void>> = [];
+
+beforeAll(() => assertBuilt());
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+  await flushUnhandled();
+  expect(unhandled.rejections).toEqual([]);
+});
+afterAll(() => {
+  unhandled.dispose();
+  console.log(`secrets: ${scanner.outputsSearched} outputs searched (${scanner.bytesSearched} characters), ${scanner.leaks.length} leaks found`);
+});
+
+async function emulator(faults: Fault[] = []): Promise<Emulator> {
+  const server = await startEmulator({ quiet: true, sessionToken: secrets.cookie, replyTokens: 8, tokenDelayMs: 2, pingIntervalMs: 20, faults });
+  stops.push(() => server.stop());
+  return server;
+}
+
+async function proxy(kind: "http" | "socks5h"): Promise<TestProxy> {
+  const auth = `${secrets.proxyUser}:${secrets.proxyPassword}`;
+  const started = kind === "http" ? await startConnectProxy(auth) : await startSocks5Proxy(auth);
+  stops.push(() => started.close());
+  return started;
+}
+
+/** `127.0.0.1:PORT` of a test proxy (its URL holds the raw password, not a parseable URL). */
+function hostPort(url: string): string {
+  return `127.0.0.1:${/:(\d+)$/.exec(url)?.[1] ?? ""}`;
+}
+
+/** A TCP server that accepts connections and never says a word (a proxy that hangs). */
+async function silentServer(): Promise<{ port: number }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  stops.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    await once(server, "close");
+  });
+  return { port: (server.address() as { port: number }).port };
+}
+
+/** Run one chat and scan everything it produced. Returns the error class name, or "ok". */
+async function scanChat(where: string, options: OpenAssistantOptions): Promise<string> {
+  const outputs: string[] = [];
+  const processWarnings: string[] = [];
+  const onProcessWarning = (warning: Error) => processWarnings.push(`${String(warning)} ${inspect(warning, { depth: Infinity })}`);
+  process.on("warning", onProcessWarning);
+  let outcome = "ok";
+  try {
+    let text = "";
+    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, {
+      env: {},
+      timeout: 400,
+      maxRetries: 0,
+      // An endless stream would never end: 1.5 s of it is plenty.
+      signal: AbortSignal.timeout(1_500),
+      onRequest: (entry) => outputs.push(JSON.stringify(entry)),
+      onEvent: (event) => outputs.push(JSON.stringify(event)),
+      ...options,
+    })) {
+      text += piece;
+    }
+    outputs.push(text);
+  } catch (error) {
+    outcome = (error as Error).constructor.name;
+    const e = error as Error & { summary?: string; hint?: string };
+    outputs.push(e.message, String(error), e.stack ?? "", String(e.summary), String(e.hint), inspect(error, { depth: Infinity, showHidden: true }), JSON.stringify(error));
+  } finally {
+    // process.emitWarning delivers on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("warning", onProcessWarning);
+  }
+  for (const output of [...outputs, ...processWarnings]) scanner.scan(where, output);
+  return outcome;
+}
+
+function captureWarnings(sink: string[]): OpenAssistantOptions["onWarning"] {
+  return (warning) => sink.push(warning.message, inspect(warning, { depth: Infinity, showHidden: true }));
+}
+
+describe("the provider: errors, causes, warnings and the request trail hold no secret", () => {
+  const routes = ["direct", "http", "socks5h"] as const;
+  for (const route of routes) {
+    it(`every fault, ${route === "direct" ? "directly" : `through a ${route} proxy with a password`}`, async () => {
+      const outcomes: Record<string, string> = {};
+      for (const fault of ["none", ...FAULT_NAMES] as const) {
+        const server = await emulator(fault === "none" ? [] : [fault as Fault]);
+        const viaProxy = route === "direct" ? undefined : proxyUrlWithPassword(secrets, route, hostPort((await proxy(route)).url));
+        const warnings: string[] = [];
+        outcomes[fault] = await scanChat(`provider ${route} ${fault}`, {
+          baseUrl: server.url,
+          cookies: server.cookies,
+          proxy: viaProxy,
+          // delete-500 also goes to process.emitWarning once, without a handler.
+          onWarning: fault === "delete-500" && route === "direct" ? undefined : captureWarnings(warnings),
+        });
+        for (const warning of warnings) scanner.scan(`provider ${route} ${fault} warning`, warning);
+        await server.stop();
+      }
+      // The proxied chats did work (the encoded password was accepted): the run covered real replies.
+      expect(outcomes.none).toBe("ok");
+      expect(outcomes["delete-500"]).toBe("ok");
+      expect(scanner.leaks).toEqual([]);
+    });
+  }
+
+  it("proxy failures: wrong password (407), nothing listening, a proxy that never answers, a bad proxy URL", async () => {
+    const server = await emulator();
+    const http = await proxy("http");
+    const socks = await proxy("socks5h");
+    const silent = await silentServer();
+    const wrong = { ...secrets, proxyPassword: `${secrets.proxyPassword}-but-wrong` };
+    const cases: Array<[string, string]> = [
+      ["http proxy, wrong password", proxyUrlWithPassword(wrong, "http", hostPort(http.url))],
+      ["socks5h proxy, wrong password", proxyUrlWithPassword(wrong, "socks5h", hostPort(socks.url))],
+      ["http proxy, nothing listening", proxyUrlWithPassword(secrets, "http", `127.0.0.1:${await closedPort()}`)],
+      ["socks5 proxy, nothing listening", proxyUrlWithPassword(secrets, "socks5", `127.0.0.1:${await closedPort()}`)],
+      ["http proxy that never answers", proxyUrlWithPassword(secrets, "http", `127.0.0.1:${silent.port}`)],
+      ["socks5h proxy that never answers", proxyUrlWithPassword(secrets, "socks5h", `127.0.0.1:${silent.port}`)],
+      ["https proxy that never answers", proxyUrlWithPassword(secrets, "https", `127.0.0.1:${silent.port}`)],
+      ["password not percent-encoded", `http://${secrets.proxyUser}:${secrets.proxyPassword}@127.0.0.1:1`],
+      ["unsupported proxy scheme", `ftp://${secrets.proxyUser}:${encodeURIComponent(secrets.proxyPassword)}@127.0.0.1:21`],
+    ];
+    const outcomes: string[] = [];
+    for (const [where, url] of cases) {
+      outcomes.push(await scanChat(where, { baseUrl: server.url, cookies: server.cookies, proxy: url }));
+    }
+    expect(outcomes).toEqual([
+      "ConnectionError",
+      "ConnectionError",
+      "ConnectionError",
+      "ConnectionError",
+      "TimeoutError",
+      "TimeoutError",
+      "TimeoutError",
+      "ConfigError",
+      "ConfigError",
+    ]);
+    // The wrong password starts with the planted one, so a leak of it is found too.
+    expect(scanner.leaks).toEqual([]);
+  });
+
+  it("cookies the transport refuses, and a refused connection with the cookie in a header string", async () => {
+    const port = await closedPort();
+    const outcomes = [
+      await scanChat("cookie with a line break", { baseUrl: `http://127.0.0.1:${port}`, cookies: `a=1; next-auth.session-token=${secrets.cookie}\r\nX: y` }),
+      await scanChat("cookie with a NUL", { baseUrl: `http://127.0.0.1:${port}`, cookies: { "next-auth.session-token": `${secrets.cookie}\0` } }),
+      await scanChat("refused, cookie string", { baseUrl: `http://127.0.0.1:${port}`, cookies: `next-auth.session-token=${secrets.cookie}` }),
+      await scanChat("refused, OASST_COOKIES", { baseUrl: `http://127.0.0.1:${port}`, env: { OASST_COOKIES: `next-auth.session-token=${secrets.cookie}` } }),
+    ];
+    expect(outcomes).toEqual(["ConfigError", "ConfigError", "ConnectionError", "ConnectionError"]);
+    expect(scanner.leaks).toEqual([]);
+  });
+});
+
+describe("the CLI: stdout and stderr with --verbose and --json hold no secret", () => {
+  const CLI_FAULTS: Array<Fault | "none"> = [
+    "none",
+    "auth",
+    "error-event",
+    "drop",
+    "hang",
+    "malformed-json",
+    "html",
+    "redirect",
+    "close-mid-json",
+    "delete-500",
+    "oversized-line",
+  ];
+
+  it(`${CLI_FAULTS.length} faults × {--verbose, --json --verbose} × {flags, environment}, and rate-limit and busy, through a CONNECT proxy with a password`, async () => {
+    const cases = [
+      ...CLI_FAULTS.flatMap((fault) =>
+        (["--verbose", "--json"] as const).flatMap((mode) => (["flags", "env"] as const).map((source) => ({ fault, mode, source }))),
+      ),
+      // Retried twice by default (3 to 5 s each): once each, for the verbose retry lines.
+      { fault: "rate-limit" as const, mode: "--verbose" as const, source: "flags" as const },
+      { fault: "busy" as const, mode: "--json" as const, source: "env" as const },
+    ];
+    const codes = await mapLimit(cases, 4, async ({ fault, mode, source }) => {
+      const server = await emulator(fault === "none" ? [] : [fault]);
+      const http = await proxy("http");
+      const proxyUrl = proxyUrlWithPassword(secrets, "http", hostPort(http.url));
+      const args = ["chat", "--timeout", "400ms", "--verbose", ...(mode === "--json" ? ["--json"] : []), messages[0]!.content];
+      const connection: { args: string[]; env: Record<string, string> } =
+        source === "flags"
+          ? { args: ["--base-url", server.url, "--cookie", server.cookie, "--proxy", proxyUrl], env: {} }
+          : { args: [], env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, HTTP_PROXY: proxyUrl } };
+      const run = await runCli([...args, ...connection.args], { env: connection.env });
+      scanner.scan(`cli ${fault} ${mode} ${source} stdout`, run.stdout);
+      scanner.scan(`cli ${fault} ${mode} ${source} stderr`, run.stderr);
+      // The verbose trail really covered the proxy and the cookie (names only).
+      expect(run.stderr).toContain(`proxy: http://${secrets.proxyUser}:***@`);
+      expect(run.stderr).toContain(`cookies: ${server.cookieName} (from `);
+      return run.code;
+    });
+    expect(codes[0]).toBe(0); // none, --verbose, flags: a real reply went through the proxy
+    expect(scanner.leaks).toEqual([]);
+  }, 120_000);
+
+  it("proxy failures and the other commands (models, chats) with --verbose", async () => {
+    const server = await emulator();
+    const http = await proxy("http");
+    const socks = await proxy("socks5h");
+    const wrong = proxyUrlWithPassword({ ...secrets, proxyPassword: secrets.proxyPassword + "x" }, "http", hostPort(http.url));
+    const runs: Array<[string, string[]]> = [
+      ["wrong proxy password", ["chat", "--proxy", wrong, "Hi"]],
+      ["socks proxy", ["chat", "--json", "--proxy", proxyUrlWithPassword(secrets, "socks5h", hostPort(socks.url)), "Hi"]],
+      ["unencoded password", ["chat", "--proxy", `http://${secrets.proxyUser}:${secrets.proxyPassword}@127.0.0.1:1`, "Hi"]],
+      ["nothing listening", ["chat", "--base-url", `http://127.0.0.1:${await closedPort()}`, "Hi"]],
+      ["models", ["models", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
+      ["chats --json", ["chats", "--json", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
+    ];
+    const results = await mapLimit(runs, 3, async ([where, args]) => {
+      const run = await runCli([...args, "--verbose"], { env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie } });
+      scanner.scan(`cli ${where} stdout`, run.stdout);
+      scanner.scan(`cli ${where} stderr`, run.stderr);
+      return run.code;
+    });
+    expect(results).toEqual([5, 0, 1, 5, 0, 0]);
+    expect(scanner.leaks).toEqual([]);
+  }, 60_000);
+});
