@@ -10,14 +10,36 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI } from "./child.js";
 
-/** Written to OASST_TEST_EXIT_REPORT at exit: did the event loop drain by itself, and what was still active. */
+/**
+ * Written to OASST_TEST_EXIT_REPORT at exit: did the event loop drain by itself, what
+ * was still active, and which ref'd timers fired after the process's last output (a
+ * timer nobody cleared holds the process up to its length, then fires: a leak that
+ * "drained" alone would not show).
+ */
 const EXIT_REPORT_PRELOAD = `
 import { writeFileSync } from "node:fs";
+import { createHook } from "node:async_hooks";
 let drained = false;
+let lastOutput = performance.now();
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (...args) => { lastOutput = performance.now(); return write(...args); };
+}
+const timers = new Map();
+const fired = [];
+createHook({
+  init(id, type, _trigger, resource) { if (type === "Timeout") timers.set(id, resource); },
+  before(id) {
+    const timer = timers.get(id);
+    if (timer && timer.hasRef()) fired.push({ at: performance.now(), ms: timer._idleTimeout });
+  },
+  destroy(id) { timers.delete(id); },
+}).enable();
 process.on("beforeExit", () => { drained = true; });
 process.on("exit", (code) => {
   const path = process.env.OASST_TEST_EXIT_REPORT;
-  if (path) writeFileSync(path, JSON.stringify({ drained, code, resources: process.getActiveResourcesInfo() }));
+  const late = fired.filter((f) => f.at > lastOutput).map((f) => f.ms);
+  if (path) writeFileSync(path, JSON.stringify({ drained, code, resources: process.getActiveResourcesInfo(), lateTimers: late, quietMs: performance.now() - lastOutput }));
 });
 `;
 
@@ -26,6 +48,10 @@ export interface ExitReport {
   drained: boolean;
   code: number;
   resources: string[];
+  /** Lengths (ms) of ref'd timers that fired after the last output: each held the process open. */
+  lateTimers: number[];
+  /** Milliseconds from the last output to the exit. */
+  quietMs: number;
 }
 
 export interface CliRun {

@@ -1,0 +1,185 @@
+/**
+ * The CLI's fault matrix: `oasst chat` (the built binary, one process per case)
+ * against every fault of the local server, with the outcomes of helpers/fault-table.ts
+ * mapped onto exit codes. The consumers, as a shell user meets them:
+ * - normal: `--timeout 600ms` (the 60 s default lowered), read to the end;
+ * - break: the reader closes the pipe after the first bytes (`| head -c1`): EPIPE, exit 0;
+ * - abort: Ctrl-C (SIGINT) after the first bytes, or after 400 ms without any: exit 130;
+ * - timeout: `--timeout 200ms`.
+ * After each case: the exit code, stdout, the chats left on the server, and a preload's
+ * report that the process ended because its event loop drained (no socket, server or
+ * timer left open: the CLI never calls process.exit to cover a leak).
+ *
+ * A representative subset runs (see SUBSET below): each binary run costs ~0.4 s of
+ * start-up on 2 cores, and where no text ever reaches stdout before the failure the
+ * break and abort consumers cannot act and the run is the normal one again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator, type Emulator, type Fault } from "../../src/index.js";
+import { prompterContent } from "../../src/provider/format-prompt.js";
+import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
+import { assertBuilt } from "./helpers/child.js";
+import { CONSUMERS, FAULT_TABLE, TIMINGS, faultText, textProblem, type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
+import { mapLimit, runCli, type CliRun } from "./helpers/run-cli.js";
+import { closedPort } from "./helpers/servers.js";
+
+const PROMPT_TEXT = "CLI fault matrix: say something.";
+const PROMPT = prompterContent([{ role: "user", content: PROMPT_TEXT }]);
+/** Slower than the provider matrix: a pipe closed or a SIGINT sent at the first bytes must land before the reply ends. */
+const CLI_EMULATOR = { replyTokens: 12, tokenDelayMs: 25, pingIntervalMs: 25, pendingEvents: 1 } as const;
+const ENDLESS_TEXT = (() => {
+  const source = new ReplyTokenSource(PROMPT);
+  return Array.from({ length: 50_000 }, () => source.next()).join("");
+})();
+
+/** The exit code `oasst chat` gives for each outcome (docs/cli.md, "Exit status"). */
+const EXIT_CODE: Record<Outcome, number> = {
+  ok: 0,
+  AuthError: 2,
+  RateLimitError: 3,
+  ServerBusyError: 3,
+  ServerError: 4,
+  StreamError: 4,
+  ProtocolError: 4,
+  ConnectionError: 5,
+  TimeoutError: 5,
+  AbortError: 130,
+};
+
+/**
+ * Where the CLI must differ from the provider's table. A process learns that its reader
+ * closed the pipe only at its next write (EPIPE), as any Unix program does: the 17 MiB
+ * line follows the first token at once, so the ProtocolError comes before any write.
+ */
+const CLI_OVERRIDES: Partial<Record<MatrixFault, Partial<Record<Consumer, Expectation>>>> = {
+  "oversized-line": { break: { outcome: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false } },
+};
+
+function expectationFor(row: FaultRow, consumer: Consumer): Expectation {
+  return CLI_OVERRIDES[row.fault]?.[consumer] ?? row.cases[consumer];
+}
+
+/** No text ever reaches stdout before these rows fail: break and abort cannot act, the timeout is never reached. */
+const FAILS_BEFORE_TEXT: ReadonlySet<MatrixFault> = new Set([
+  "refused",
+  "auth",
+  "rate-limit",
+  "rate-limit-500",
+  "busy",
+  "error-first",
+  "empty-events",
+  "html",
+  "redirect",
+  "close-mid-json",
+]);
+
+/** Which consumers run for a row. */
+function consumersFor(row: FaultRow): Consumer[] {
+  if (FAILS_BEFORE_TEXT.has(row.fault)) return ["normal"];
+  // The timeout consumer differs from the normal one only where the server goes silent (or never ends); "none" is the control.
+  const timeout = ["none", "hang", "slow-headers", "endless"].includes(row.fault);
+  // Break acts on the first text; hang and slow-headers never send any.
+  const breaks = !["hang", "slow-headers"].includes(row.fault);
+  return CONSUMERS.filter((c) => c === "normal" || c === "abort" || (c === "break" && breaks) || (c === "timeout" && timeout));
+}
+
+const SUBSET = FAULT_TABLE.flatMap((row) => consumersFor(row).map((consumer) => ({ row, consumer })));
+
+interface CliCase {
+  run: CliRun;
+  /** What the test read from stdout (for break: until it closed the pipe). */
+  text: string;
+  chatsLeft: number | undefined;
+}
+
+async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CliCase> {
+  let server: Emulator | undefined;
+  if (fault !== "refused") server = await startEmulator({ quiet: true, ...CLI_EMULATOR, faults: fault === "none" ? [] : [fault as Fault] });
+  try {
+    const baseUrl = server?.url ?? `http://127.0.0.1:${await closedPort()}`;
+    const timeout = consumer === "timeout" ? TIMINGS.shortTimeoutMs : TIMINGS.normalTimeoutMs;
+    let read = "";
+    let closedPipe = false;
+    const run = await runCli(["chat", "--base-url", baseUrl, "--cookie", server?.cookie ?? "a=b", "--timeout", `${timeout}ms`, PROMPT_TEXT], {
+      onSpawn: (child) => {
+        let acted = false;
+        const timers: NodeJS.Timeout[] = [];
+        const act = () => {
+          if (acted) return;
+          acted = true;
+          if (consumer === "break") {
+            closedPipe = true;
+            child.stdout.destroy();
+          } else {
+            child.kill("SIGINT");
+          }
+        };
+        child.on("close", () => timers.forEach(clearTimeout));
+        if (consumer === "abort" && server) {
+          // No text yet: Ctrl-C 400 ms after the CLI's first request (by then its handler is installed).
+          const poll = setInterval(() => {
+            if (server.requests.length === 0) return;
+            clearInterval(poll);
+            timers.push(setTimeout(act, TIMINGS.abortFallbackMs));
+          }, 10);
+          timers.push(poll);
+        }
+        let first = true;
+        child.stdout.on("data", (chunk: Buffer | string) => {
+          if (closedPipe) return;
+          read += chunk.toString();
+          if (consumer === "break" || consumer === "abort") act();
+          // An endless reply: the normal and timeout consumers press Ctrl-C after a while, as a user would.
+          else if (first) timers.push(setTimeout(act, TIMINGS.safetyAbortMs));
+          first = false;
+        });
+      },
+    });
+    return { run, text: read, chatsLeft: server?.liveChats() };
+  } finally {
+    await server?.stop();
+  }
+}
+
+const tally = { cases: 0, passed: 0, leaks: 0 };
+beforeAll(() => assertBuilt());
+afterAll(() => console.log(`CLI fault matrix: ${tally.cases} cases run, ${tally.passed} survived, ${tally.leaks} leaks found`));
+
+function check(row: FaultRow, consumer: Consumer, expected: Expectation, result: CliCase): void {
+  const { run } = result;
+  const accepted = [expected.outcome, ...(expected.alternative ? [expected.alternative] : [])].map((o) => EXIT_CODE[o]);
+  // The break consumer's pipe closes: the CLI ends quietly with 0 once it notices.
+  if (consumer === "break" && expected.outcome === "ok") accepted.push(0);
+  expect(accepted, `exit ${run.code}, stderr: ${run.stderr}`).toContain(run.code);
+  expect(run.signal).toBeNull();
+  // The event loop drained: nothing was left open when the process ended.
+  expect(run.exit, "exit report").toBeDefined();
+  expect(run.exit!.drained, `active at exit: ${run.exit!.resources.join(", ")}`).toBe(true);
+  expect(run.exit!.lateTimers, "ref'd timers that fired after the last output").toEqual([]);
+  const text = result.text.replace(/\n$/, "");
+  expect(textProblem(expected.text, text, faultText(row.fault, PROMPT, CLI_EMULATOR.replyTokens), ENDLESS_TEXT)).toBeUndefined();
+  if (row.fault !== "refused") expect(result.chatsLeft, "chats left on the server").toBe(expected.chatsLeft);
+  if (expected.warning) expect(run.stderr).toMatch(/^warning: Chat [0-9a-f-]{36} could not be deleted/m);
+  if (run.code !== 0 && run.code !== 130) {
+    expect(run.stderr).toMatch(/^error: .+\nhint: .+\n$/m);
+  }
+}
+
+describe("CLI fault matrix (oasst chat, one process per case)", () => {
+  let results: CliCase[] = [];
+
+  beforeAll(async () => {
+    results = await mapLimit(SUBSET, 4, ({ row, consumer }) => runCase(row.fault, consumer));
+  }, 120_000);
+
+  SUBSET.forEach(({ row, consumer }, index) => {
+    const expected = expectationFor(row, consumer);
+    it(`${row.fault} × ${consumer} → exit ${EXIT_CODE[expected.outcome]}${expected.alternative ? ` or ${EXIT_CODE[expected.alternative]}` : ""}`, () => {
+      tally.cases++;
+      const result = results[index]!;
+      if (result.run.exit && (!result.run.exit.drained || result.run.exit.lateTimers.length)) tally.leaks++;
+      check(row, consumer, expected, result);
+      tally.passed++;
+    });
+  });
+});
