@@ -1,0 +1,288 @@
+/**
+ * The gateway's fault matrix: the OpenAI-compatible gateway (serveGateway, real HTTP)
+ * in front of every fault of the local server, with the provider's outcomes of
+ * helpers/fault-table.ts mapped onto what an OpenAI client sees. Consumers:
+ * - normal: `stream: false`, the gateway's timeout lowered to 600 ms; the client bounds
+ *   an endless reply with its own AbortSignal (1.2 s);
+ * - break: the official `openai` client, `stream: true`, `break` at the first content;
+ * - abort: fetch with `stream: true`, its AbortSignal fired at the first content (or
+ *   400 ms after the gateway's first upstream request when no text comes);
+ * - timeout: `stream: false`, the gateway's timeout 200 ms.
+ * After each case: the answer (status and OpenAI error code, or the text), chats left,
+ * warnings, no socket left between client, gateway and server once the client's pool
+ * closed, nothing at all once all stopped, no unhandled rejection, no gateway defect
+ * logged, and no planted secret (cookie, API key) in any answer or log line.
+ */
+import { Agent, fetch as undiciFetch } from "undici";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startEmulator, type Emulator, type Fault, type OpenAssistantWarning } from "../../src/index.js";
+import { serveGateway, type ServedGateway } from "../../src/gateway/index.js";
+import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
+import { prompterContent } from "../../src/provider/format-prompt.js";
+import {
+  CONSUMERS,
+  FAULT_TABLE,
+  MATRIX_EMULATOR,
+  TIMINGS,
+  faultText,
+  textProblem,
+  type Consumer,
+  type MatrixFault,
+  type Outcome,
+  type TextExpectation,
+} from "./helpers/fault-table.js";
+import { collectUnhandled, flushUnhandled, settleTracked, trackResources } from "./helpers/leak-check.js";
+import { plantSecrets, SecretScanner } from "./helpers/secrets.js";
+import { closedPort } from "./helpers/servers.js";
+
+const MODEL = "OA_SFT_Llama_30B_6";
+const MESSAGES = [{ role: "user" as const, content: "Gateway fault matrix: tell me something." }];
+const PROMPT = prompterContent(MESSAGES);
+const ENDLESS_TEXT = (() => {
+  const source = new ReplyTokenSource(PROMPT);
+  return Array.from({ length: 50_000 }, () => source.next()).join("");
+})();
+const secrets = plantSecrets();
+const scanner = new SecretScanner(secrets);
+
+/** What an OpenAI client sees. */
+type Seen =
+  | { kind: "ok" }
+  /** An HTTP error answer with OpenAI's error code. */
+  | { kind: "status"; status: number; code: string | null }
+  /** A 200 stream that ended with an error chunk. */
+  | { kind: "chunk-error"; code: string | null }
+  /** The client's own abort. */
+  | { kind: "client-abort" };
+
+/** The provider's error classes as the gateway answers them (toGatewayError, docs/gateway.md "Errors"). */
+const ANSWER: Record<Exclude<Outcome, "ok" | "AbortError">, { status: number; code: string }> = {
+  AuthError: { status: 401, code: "upstream_auth_failed" },
+  RateLimitError: { status: 429, code: "rate_limit_exceeded" },
+  ServerBusyError: { status: 503, code: "server_busy" },
+  ServerError: { status: 502, code: "upstream_server" },
+  StreamError: { status: 502, code: "upstream_stream" },
+  ProtocolError: { status: 502, code: "upstream_protocol" },
+  ConnectionError: { status: 502, code: "upstream_connection" },
+  TimeoutError: { status: 504, code: "upstream_timeout" },
+};
+
+/** Faults whose failure comes after the reply's first event (a `pending`): the 200 status line is out, the error is a last chunk. */
+const FAILS_AFTER_FIRST_EVENT: ReadonlySet<MatrixFault> = new Set(["error-first"]);
+
+function expectedSeen(fault: MatrixFault, consumer: Consumer, outcome: Outcome): Seen {
+  if (outcome === "ok") return { kind: "ok" };
+  if (outcome === "AbortError") return { kind: "client-abort" };
+  const { status, code } = ANSWER[outcome];
+  const streamed = consumer === "break" || consumer === "abort";
+  // A text row's failure after text never reaches a consumer that stopped at the first text; without streaming it is a status.
+  if (streamed && FAILS_AFTER_FIRST_EVENT.has(fault)) return { kind: "chunk-error", code };
+  return { kind: "status", status, code };
+}
+
+function describeSeen(seen: Seen): string {
+  switch (seen.kind) {
+    case "ok":
+      return "200";
+    case "status":
+      return `${seen.status} ${seen.code}`;
+    case "chunk-error":
+      return `200 + error chunk ${seen.code}`;
+    case "client-abort":
+      return "client abort";
+  }
+}
+
+interface CaseResult {
+  seen: Seen;
+  text: string;
+  chatsLeft: number | undefined;
+  warnings: OpenAssistantWarning[];
+  sockets: Record<string, number>;
+  leaked: Record<string, number>;
+}
+
+function errorCode(body: unknown): string | null {
+  return ((body as { error?: { code?: string | null } } | undefined)?.error?.code ?? null) as string | null;
+}
+
+async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResult> {
+  const tracker = trackResources();
+  let server: Emulator | undefined;
+  let gateway: ServedGateway | undefined;
+  const agent = new Agent();
+  const warnings: OpenAssistantWarning[] = [];
+  try {
+    if (fault !== "refused") {
+      server = await startEmulator({ quiet: true, ...MATRIX_EMULATOR, sessionToken: secrets.cookie, faults: fault === "none" ? [] : [fault as Fault] });
+    }
+    gateway = await serveGateway({
+      port: 0,
+      baseUrl: server?.url ?? `http://127.0.0.1:${await closedPort()}`,
+      cookies: `next-auth.session-token=${secrets.cookie}`,
+      apiKey: secrets.apiKey,
+      env: {},
+      maxRetries: 0,
+      timeout: consumer === "timeout" ? TIMINGS.shortTimeoutMs : TIMINGS.normalTimeoutMs,
+      onWarning: (warning) => warnings.push(warning),
+    });
+    const fetch = ((url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch;
+    const url = `${gateway.url}/v1/chat/completions`;
+    const headers = { "content-type": "application/json", authorization: `Bearer ${secrets.apiKey}` };
+    let seen: Seen;
+    let text = "";
+
+    if (consumer === "normal" || consumer === "timeout") {
+      const response = await fetch(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ model: MODEL, messages: MESSAGES }),
+        signal: AbortSignal.timeout(TIMINGS.safetyAbortMs),
+      }).catch((error: unknown) => error as Error);
+      if (response instanceof Error) {
+        seen = { kind: "client-abort" };
+      } else {
+        const raw = await response.text().catch(() => "");
+        scanner.scan(`gateway ${fault} × ${consumer} answer`, `${[...response.headers].join("\n")}\n${raw}`);
+        const body = JSON.parse(raw || "null") as { choices?: Array<{ message: { content: string } }> } | null;
+        if (response.status === 200) {
+          seen = { kind: "ok" };
+          text = body?.choices?.[0]?.message.content ?? "";
+        } else {
+          seen = { kind: "status", status: response.status, code: errorCode(body) };
+        }
+      }
+    } else if (consumer === "break") {
+      const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: secrets.apiKey, maxRetries: 0, fetch });
+      try {
+        const stream = await openai.chat.completions.create({ model: MODEL, messages: MESSAGES, stream: true });
+        seen = { kind: "ok" };
+        for await (const chunk of stream) {
+          const content = chunk.choices[0]?.delta.content;
+          if (content) {
+            text += content;
+            break;
+          }
+        }
+      } catch (error) {
+        const apiError = error as { status?: number; code?: string | null; message?: string };
+        scanner.scan(`gateway ${fault} × break error`, `${String(error)} ${apiError.message ?? ""}`);
+        seen = apiError.status ? { kind: "status", status: apiError.status, code: apiError.code ?? null } : { kind: "chunk-error", code: apiError.code ?? null };
+      }
+    } else {
+      const controller = new AbortController();
+      const timers: NodeJS.Timeout[] = [];
+      if (server) {
+        const upstream = server;
+        const poll = setInterval(() => {
+          if (upstream.requests.length === 0) return;
+          clearInterval(poll);
+          timers.push(setTimeout(() => controller.abort(), TIMINGS.abortFallbackMs));
+        }, 5);
+        timers.push(poll);
+      }
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ model: MODEL, messages: MESSAGES, stream: true }),
+          signal: controller.signal,
+        });
+        const raw = response.status === 200 ? "" : await response.text();
+        if (response.status !== 200) {
+          scanner.scan(`gateway ${fault} × abort answer`, raw);
+          seen = { kind: "status", status: response.status, code: errorCode(JSON.parse(raw)) };
+        } else {
+          seen = { kind: "ok" };
+          const decoder = new TextDecoder();
+          let buffer = "";
+          for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+            buffer += decoder.decode(bytes, { stream: true });
+            let end: number;
+            while ((end = buffer.indexOf("\n\n")) >= 0) {
+              const frame = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              scanner.scan(`gateway ${fault} × abort frame`, frame);
+              if (!frame.startsWith("data: ") || frame === "data: [DONE]") continue;
+              const data = JSON.parse(frame.slice(6)) as { error?: { code: string | null }; choices?: Array<{ delta: { content?: string } }> };
+              if (data.error) seen = { kind: "chunk-error", code: data.error.code };
+              const content = data.choices?.[0]?.delta.content;
+              if (content) {
+                text += content;
+                controller.abort();
+              }
+            }
+          }
+        }
+      } catch {
+        seen = { kind: "client-abort" };
+      } finally {
+        timers.forEach(clearTimeout);
+      }
+    }
+    // The client's pool goes first: then nothing may stay open between client, gateway and server.
+    await agent.close();
+    const sockets = await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TLSWrap"] });
+    const chatsLeft = server?.liveChats();
+    await gateway.close();
+    gateway = undefined;
+    await server?.stop();
+    server = undefined;
+    const leaked = { ...(await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TCPServerWrap", "TLSWrap"] })), ...(await settleTracked(tracker, { timeoutMs: 50 })) };
+    return { seen, text, chatsLeft, warnings, sockets, leaked };
+  } finally {
+    await agent.close().catch(() => {});
+    await gateway?.close();
+    await server?.stop();
+    tracker.stop();
+  }
+}
+
+const unhandled = collectUnhandled();
+const tally = { cases: 0, passed: 0, leaks: 0 };
+let consoleSpy: ReturnType<typeof vi.spyOn<Console, "error">>;
+let warnSpy: ReturnType<typeof vi.spyOn<Console, "warn">>;
+beforeAll(() => {
+  consoleSpy = vi.spyOn(console, "error");
+  warnSpy = vi.spyOn(console, "warn");
+});
+afterAll(() => {
+  unhandled.dispose();
+  consoleSpy.mockRestore();
+  warnSpy.mockRestore();
+  console.log(
+    `gateway fault matrix: ${tally.cases} cases run, ${tally.passed} survived, ${tally.leaks} leaks found; ` +
+      `${scanner.outputsSearched} answers searched for secrets, ${scanner.leaks.length} found`,
+  );
+});
+
+describe("gateway fault matrix", () => {
+  for (const row of FAULT_TABLE) {
+    for (const consumer of CONSUMERS) {
+      const expectation = row.cases[consumer];
+      const accepted = [expectation.outcome, ...(expectation.alternative ? [expectation.alternative] : [])].map((o) => expectedSeen(row.fault, consumer, o));
+      it(`${row.fault} × ${consumer} → ${accepted.map(describeSeen).join(" or ")}`, async () => {
+        tally.cases++;
+        const result = await runCase(row.fault, consumer);
+        await flushUnhandled();
+        if (Object.keys(result.sockets).length || Object.keys(result.leaked).length) tally.leaks++;
+        expect(accepted).toContainEqual(result.seen);
+        // Without streaming, the text comes whole or not at all.
+        const expectedText: TextExpectation = (consumer === "normal" || consumer === "timeout") && result.seen.kind !== "ok" ? "empty" : expectation.text;
+        expect(textProblem(expectedText, result.text, faultText(row.fault, PROMPT, MATRIX_EMULATOR.replyTokens), ENDLESS_TEXT)).toBeUndefined();
+        if (row.fault !== "refused") expect(result.chatsLeft, "chats left on the server").toBe(expectation.chatsLeft);
+        expect(result.warnings.filter((w) => w.code === "chat_not_deleted")).toHaveLength(expectation.warning ? 1 : 0);
+        expect(result.sockets, "sockets left open once the client closed its pool").toEqual({});
+        expect(result.leaked, "handles left after everything stopped").toEqual({});
+        expect(unhandled.rejections).toEqual([]);
+        // A 500 with internal_error is a gateway defect, logged on stderr: none may happen.
+        const logged = consoleSpy.mock.calls.map((args) => args.map(String).join(" "));
+        for (const line of [...logged, ...warnSpy.mock.calls.map((args) => args.map(String).join(" "))]) scanner.scan(`gateway ${row.fault} log`, line);
+        expect(logged.filter((line) => line.startsWith("oasst gateway:"))).toEqual([]);
+        expect(scanner.leaks).toEqual([]);
+        tally.passed++;
+      });
+    }
+  }
+});
