@@ -15,7 +15,7 @@
  */
 import { Agent, fetch as undiciFetch } from "undici";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { startEmulator, type Emulator, type Fault, type OpenAssistantWarning } from "../../src/index.js";
 import { serveGateway, type ServedGateway } from "../../src/gateway/index.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
@@ -241,8 +241,8 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
 
 const unhandled = collectUnhandled();
 const tally = { cases: 0, passed: 0, leaks: 0 };
-let consoleSpy: ReturnType<typeof vi.spyOn<Console, "error">>;
-let warnSpy: ReturnType<typeof vi.spyOn<Console, "warn">>;
+let consoleSpy: MockInstance<typeof console.error>;
+let warnSpy: MockInstance<typeof console.warn>;
 beforeAll(() => {
   consoleSpy = vi.spyOn(console, "error");
   warnSpy = vi.spyOn(console, "warn");
