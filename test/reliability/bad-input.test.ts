@@ -54,7 +54,7 @@ interface Answer {
   body: string;
 }
 
-async function send(base: string, method: string, path: string, body: string | Buffer | AsyncIterable<Buffer> | undefined, headers: Record<string, string>): Promise<Answer> {
+async function send(base: string, method: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<Answer> {
   const response = await request(`${base}${path}`, { method: method as "POST", body, headers, dispatcher: agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const text = await response.body.text();
   return { status: response.statusCode, body: text };
@@ -64,9 +64,9 @@ async function send(base: string, method: string, path: string, body: string | B
  * A request with node:http that keeps the answer even when the server answers before the
  * body is sent and then closes (an early 413): undici reports that as "other side closed".
  */
-function sendEarly(base: string, path: string, body: Buffer | AsyncIterable<Buffer>, headers: Record<string, string>): Promise<Answer> {
+function sendEarly(base: string, path: string, body: Buffer | AsyncIterable<Buffer>, headers: Record<string, string>, method = "POST"): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(`${base}${path}`, { method: "POST", headers, agent: false }, (incoming) => {
+    const outgoing = httpRequest(`${base}${path}`, { method, headers, agent: false }, (incoming) => {
       let text = "";
       incoming.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
       incoming.on("end", () => resolve({ status: incoming.statusCode ?? 0, body: text }));
@@ -149,7 +149,7 @@ describe("the local Open-Assistant-compatible server", () => {
     for (const [method, path] of ROUTES) {
       const big = Buffer.alloc(MIB + 1, "a");
       emulatorAnswer(`${method} ${path} 1 MiB + 1`, await send(server.url, method, path, big, json()), [413]);
-      emulatorAnswer(`${method} ${path} chunked 3 MiB`, await send(server.url, method, path, chunked(3 * MIB), json()), [413]);
+      emulatorAnswer(`${method} ${path} chunked 3 MiB`, await sendEarly(server.url, path, chunked(3 * MIB), json(), method), [413]);
       emulatorAnswer(`${method} ${path} no cookie`, await send(server.url, method, path, big, { "content-type": "application/json" }), [413]);
     }
   });
@@ -323,7 +323,7 @@ describe("the gateway", () => {
         const payload = { ...extra, ...(model === undefined ? {} : { model }), ...(messages === undefined ? {} : { messages }) };
         const answer = await send(gateway.url, "POST", PATH, JSON.stringify(payload), headers());
         gatewayAnswer(`fields ${JSON.stringify(payload).slice(0, 120)}`, answer, [200, 400, 404]);
-        if (answer.status === 400) expect(answer.body).toMatch(/"param":("[a-z_.0-9\[\]]+"|null)/);
+        if (answer.status === 400) expect(answer.body).toMatch(/"param":("[a-z_.0-9[\]]+"|null)/);
       }),
       { numRuns: 400 },
     );
