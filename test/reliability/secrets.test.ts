@@ -254,3 +254,70 @@ describe("the CLI: stdout and stderr with --verbose and --json hold no secret", 
     expect(scanner.leaks).toEqual([]);
   }, 60_000);
 });
+
+describe("the gateway (oasst serve --verbose): answers, logs and output hold no secret", () => {
+  const SERVE_FAULTS: Array<Fault | "none"> = ["none", "auth", "error-event", "drop", "hang", "html", "redirect", "close-mid-json", "delete-500", "malformed-json"];
+
+  /** Every request an OpenAI client might send, good and bad; the answers' headers and bodies. */
+  async function callGateway(base: string): Promise<string[]> {
+    const outputs: string[] = [];
+    const call = async (path: string, init: RequestInit) => {
+      const response = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(5_000) }).catch((error: unknown) => error as Error);
+      if (response instanceof Error) return outputs.push(String(response));
+      outputs.push(`${response.status} ${[...response.headers].join(" ")} ${await response.text().catch((e: unknown) => String(e))}`);
+    };
+    const auth = { authorization: `Bearer ${secrets.apiKey}`, "content-type": "application/json", connection: "close" };
+    const body = (extra: object = {}) => JSON.stringify({ model: MODEL, messages, ...extra });
+    await call("/v1/chat/completions", { method: "POST", headers: auth, body: body() });
+    await call("/v1/chat/completions", { method: "POST", headers: auth, body: body({ stream: true, stream_options: { include_usage: true } }) });
+    await call("/v1/chat/completions", { method: "POST", headers: { ...auth, authorization: `Bearer ${secrets.apiKey}-wrong` }, body: body() });
+    await call("/v1/chat/completions", { method: "POST", headers: { ...auth, authorization: "" }, body: body() });
+    await call("/v1/chat/completions", { method: "POST", headers: { ...auth, cookie: `next-auth.session-token=${secrets.cookie}` }, body: "{" });
+    await call("/v1/chat/completions", { method: "POST", headers: auth, body: body({ model: "gpt-4" }) });
+    await call("/v1/models", { headers: auth });
+    await call("/v1/models/OA_SFT_Llama_30B_6", { headers: auth });
+    await call("/health", {});
+    return outputs;
+  }
+
+  it(`${SERVE_FAULTS.length} faults, through a CONNECT proxy with a password, the API key by flag and by environment`, async () => {
+    const statuses = await mapLimit(SERVE_FAULTS, 3, async (fault, index) => {
+      const server = await emulator(fault === "none" ? [] : [fault]);
+      const http = await proxy("http");
+      const proxyUrl = proxyUrlWithPassword(secrets, "http", hostPort(http.url));
+      const viaFlag = index % 2 === 0;
+      const outputs: string[] = [];
+      const run = runCli(
+        ["serve", "--port", "0", "--verbose", "--timeout", "400ms", "--base-url", server.url, "--cookie", server.cookie, "--proxy", proxyUrl, ...(viaFlag ? ["--api-key", secrets.apiKey] : [])],
+        {
+          env: viaFlag ? {} : { OASST_API_KEY: secrets.apiKey },
+          onSpawn: (child) => {
+            let stdout = "";
+            child.stdout.on("data", (chunk: Buffer | string) => {
+              stdout += chunk.toString();
+              const url = /listening on (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
+              if (!url || outputs.length) return;
+              outputs.push("started");
+              void callGateway(url).then((answers) => {
+                outputs.push(...answers);
+                child.kill("SIGINT");
+              });
+            });
+          },
+        },
+      );
+      const result = await run;
+      for (const output of outputs) scanner.scan(`serve ${fault} answer`, output);
+      scanner.scan(`serve ${fault} stdout`, result.stdout);
+      scanner.scan(`serve ${fault} stderr`, result.stderr);
+      // The verbose trail and the answers were really there.
+      expect(result.stderr).toContain(`proxy: http://${secrets.proxyUser}:***@`);
+      expect(outputs.length).toBeGreaterThan(5);
+      expect(result.exit?.drained).toBe(true);
+      return { fault, code: result.code, first: outputs[1]?.slice(0, 3) };
+    });
+    expect(statuses.every((s) => s.code === 0)).toBe(true);
+    expect(statuses.find((s) => s.fault === "none")?.first).toBe("200");
+    expect(scanner.leaks).toEqual([]);
+  }, 60_000);
+});
