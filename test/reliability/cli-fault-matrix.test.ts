@@ -157,7 +157,8 @@ function check(row: FaultRow, consumer: Consumer, expected: Expectation, result:
   expect(run.exit!.drained, `active at exit: ${run.exit!.resources.join(", ")}`).toBe(true);
   expect(run.exit!.lateTimers, "ref'd timers that fired after the last output").toEqual([]);
   const text = result.text.replace(/\n$/, "");
-  expect(textProblem(expected.text, text, faultText(row.fault, PROMPT, CLI_EMULATOR.replyTokens), ENDLESS_TEXT)).toBeUndefined();
+  const alternative = expected.alternative !== undefined && run.code === EXIT_CODE[expected.alternative] && run.code !== EXIT_CODE[expected.outcome];
+  expect(textProblem(alternative && expected.alternativeText ? expected.alternativeText : expected.text, text, faultText(row.fault, PROMPT, CLI_EMULATOR.replyTokens), ENDLESS_TEXT)).toBeUndefined();
   if (row.fault !== "refused") expect(result.chatsLeft, "chats left on the server").toBe(expected.chatsLeft);
   if (expected.warning) expect(run.stderr).toMatch(/^warning: Chat [0-9a-f-]{36} could not be deleted/m);
   if (run.code !== 0 && run.code !== 130) {
