@@ -74,7 +74,13 @@ export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limite
     "/v1/chat/completions",
     bodyLimit({
       maxSize: maxBody,
-      onError: () => new GatewayError(413, `The request body is larger than ${maxBody} bytes.`, { code: "request_too_large" }).toResponse(),
+      onError: () => {
+        const response = new GatewayError(413, `The request body is larger than ${maxBody} bytes.`, { code: "request_too_large" }).toResponse();
+        // The rest of the body is never read, so this connection cannot carry another request (the Node
+        // adapter cuts it 500 ms later): without this, a keep-alive client's next request died with it.
+        response.headers.set("connection", "close");
+        return response;
+      },
     }),
     chatCompletionsRoute({ upstream, limiter, shutdown, describe }),
   );

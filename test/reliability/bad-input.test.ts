@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import { request as httpRequest } from "node:http";
-import { Agent, request } from "undici";
+import { Agent, fetch as undiciFetch, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { OpenAssistant, startEmulator, type Emulator } from "../../src/index.js";
 import { serveGateway, type ServedGateway } from "../../src/gateway/index.js";
@@ -271,6 +271,33 @@ describe("the gateway", () => {
     const answer = await sendEarly(gateway.url, PATH, Buffer.from(huge), headers());
     gatewayAnswer("a 2 MiB message", answer, [413]);
     expect(answer.body).toContain("request_too_large");
+  });
+
+  it("oversized bodies over keep-alive connections: every one answered 413, and the requests after them too", async () => {
+    // The 413 comes before the body is read: without `connection: close` the connection was cut 500 ms
+    // later, and a client that reused it (as keep-alive invites) lost its next request with a socket error.
+    const pool = new Agent({ connections: 1 });
+    try {
+      const statuses: Array<number | string> = [];
+      for (let i = 0; i < 6; i++) {
+        for (const [body, expected] of [
+          ["x".repeat(MIB + 1), 413],
+          [JSON.stringify({ model: MODEL, messages: "not a list" }), 400],
+        ] as const) {
+          const status = await undiciFetch(`${gateway.url}${PATH}`, { method: "POST", headers: headers(), body, dispatcher: pool }).then(
+            async (response) => {
+              gatewayAnswer(`keep-alive ${expected}`, { status: response.status, body: await response.text() }, [expected]);
+              return response.status;
+            },
+            (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+          );
+          statuses.push(status);
+        }
+      }
+      expect(statuses).toEqual(Array.from({ length: 6 }, () => [413, 400]).flat());
+    } finally {
+      await pool.close();
+    }
   });
 
   it("malformed JSON: 400 invalid_json", async () => {
