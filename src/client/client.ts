@@ -1,7 +1,6 @@
 import { ConfigError, ProtocolError } from "../errors.js";
-import { DEFAULT_MAX_LINE_LENGTH, SseDecoder, SseLineTooLongError, type SseEvent } from "../sse/sse-decoder.js";
-import { parseChatEvent } from "./chat-events.js";
-import { errorForStatus } from "./http-errors.js";
+import { DEFAULT_MAX_LINE_LENGTH, SseLineTooLongError } from "../sse/sse-decoder.js";
+import { ChatEventDecoder } from "./chat-events.js";
 import { HttpTransport, mapFailure, type Call, type FetchLike, type RequestTrailEntry } from "./http-transport.js";
 import type {
   AssistantMessageRequest,
@@ -176,17 +175,14 @@ export class OpenAssistantClient {
       ...options,
     };
     const { response, deadline } = await this.#http.open(call);
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       // The error body is read first: a reader taken before would lock it ("Body is unusable").
-      if (!response.ok) throw errorForStatus(response, await response.text(), call);
-      reader = response.body?.getReader();
-      if (!reader) return;
-      const decoder = new SseDecoder({ maxLineLength: this.#maxLineLength });
+      if (!response.ok) throw response.error(await response.text(), call);
+      const decoder = new ChatEventDecoder({ maxLineLength: this.#maxLineLength, chatId: call.chatId });
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        const batch = toChatEvents(decoder.push(value), call.chatId);
+        const chunk = await response.read();
+        if (!chunk) break;
+        const batch = decoder.push(chunk);
         // Only events count as progress: a server that sends nothing but pings is hanging.
         if (batch.length) {
           deadline.refresh();
@@ -194,7 +190,7 @@ export class OpenAssistantClient {
           deadline.refresh(); // the caller's own time is not the server's silence
         }
       }
-      const last = toChatEvents(decoder.end(), call.chatId);
+      const last = decoder.end();
       if (last.length) yield last;
     } catch (error) {
       if (error instanceof SseLineTooLongError) {
@@ -207,7 +203,7 @@ export class OpenAssistantClient {
     } finally {
       deadline.dispose();
       // Stopping early must not leave the connection streaming in the background.
-      reader?.cancel().catch(() => {});
+      response.cancel();
     }
   }
 
@@ -223,15 +219,6 @@ export class OpenAssistantClient {
     }
     return value;
   }
-}
-
-function toChatEvents(events: SseEvent[], chatId: string | undefined): ChatEvent[] {
-  const out: ChatEvent[] = [];
-  for (const sse of events) {
-    const event = parseChatEvent(sse, chatId);
-    if (event) out.push(event);
-  }
-  return out;
 }
 
 /** A `Cookie` header from an object or a header string; refuses what would break the header. */

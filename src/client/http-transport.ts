@@ -3,7 +3,6 @@ import { AbortError, ConnectionError, ConfigError, OpenAssistantError, StreamErr
 import { redactUrl } from "../redact.js";
 import { errorForStatus, parseJsonBody, type CallContext } from "./http-errors.js";
 import { createDispatcher } from "./proxy.js";
-import { undiciFetch } from "./undici-parts.js";
 
 /** A fetch function: the global one, undici's, or a test double. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -96,7 +95,7 @@ export class HttpTransport {
   readonly baseUrl: URL;
   readonly timeout: number;
   readonly #headers: Record<string, string>;
-  readonly #fetch: FetchLike;
+  readonly #fetch: FetchLike | undefined;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #onRequest: TransportOptions["onRequest"];
 
@@ -119,8 +118,8 @@ export class HttpTransport {
         connections: options.connections,
       });
       this.#dispatcher = dispatcher;
-      const fetch = undiciFetch();
-      this.#fetch = (url, init) => fetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+      // fetch sent this one by itself; a browser-like client keeps sending it.
+      if (!Object.keys(this.#headers).some((name) => name.toLowerCase() === "accept")) this.#headers.accept = "*/*";
     }
   }
 
@@ -137,7 +136,7 @@ export class HttpTransport {
    * Send a request and wait for its headers. The returned deadline is still armed:
    * the caller reads the body under it and disposes it.
    */
-  async open(call: Call): Promise<{ response: Response; deadline: Deadline }> {
+  async open(call: Call): Promise<{ response: HttpResponse; deadline: Deadline }> {
     const deadline = new Deadline(call.timeout ?? this.timeout, call.signal);
     const url = this.url(call.path, call.query);
     const started = performance.now();
@@ -148,7 +147,11 @@ export class HttpTransport {
       body = JSON.stringify(call.json);
     }
     try {
-      const response = await this.#fetch(url, { method: call.method, headers, body, signal: deadline.signal, redirect: "manual" });
+      const response = this.#dispatcher
+        ? await dispatchRequest(this.#dispatcher, url, call.method, headers, body, deadline.signal)
+        : new FetchResponse(
+            await (this.#fetch as FetchLike)(url, { method: call.method, headers, body, signal: deadline.signal, redirect: "manual" }),
+          );
       this.#onRequest?.({ method: call.method, url, status: response.status, ms: performance.now() - started });
       return { response, deadline };
     } catch (error) {
@@ -164,7 +167,7 @@ export class HttpTransport {
     const { response, deadline } = await this.open(call);
     try {
       const body = await response.text();
-      if (!response.ok) throw errorForStatus(response, body, call);
+      if (!response.ok) throw response.error(body, call);
       return { status: response.status, body };
     } catch (error) {
       throw mapFailure(error, deadline, call, response.url, "body");
@@ -187,6 +190,215 @@ export class HttpTransport {
   async destroy(): Promise<void> {
     await this.#dispatcher?.destroy();
   }
+}
+
+/**
+ * An answer whose headers have arrived; the body is read with `text()`, or chunk by
+ * chunk with `read()`. Over the package's own undici pool it comes from the dispatcher
+ * API (`dispatchRequest`); over a caller's fetch it wraps the fetch Response.
+ */
+export interface HttpResponse {
+  readonly status: number;
+  /** 2xx. */
+  readonly ok: boolean;
+  readonly url: string;
+  /** The whole body as text (UTF-8, a leading BOM dropped, as fetch's `text()`). */
+  text(): Promise<string>;
+  /** The next chunk of the body; undefined at its end. */
+  read(): Promise<Uint8Array | undefined>;
+  /** Stop reading: the rest of the body is dropped, with the connection if it is still streaming. */
+  cancel(): void;
+  /** The typed error for this non-2xx answer, given its body. */
+  error(body: string, call: CallContext): OpenAssistantError;
+}
+
+class FetchResponse implements HttpResponse {
+  readonly #response: Response;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #done = false;
+
+  constructor(response: Response) {
+    this.#response = response;
+  }
+
+  get status(): number {
+    return this.#response.status;
+  }
+
+  get ok(): boolean {
+    return this.#response.ok;
+  }
+
+  get url(): string {
+    return this.#response.url;
+  }
+
+  text(): Promise<string> {
+    return this.#response.text();
+  }
+
+  async read(): Promise<Uint8Array | undefined> {
+    if (this.#done) return undefined;
+    // The reader is taken on the first read only: an error body is read with text() first.
+    this.#reader ??= this.#response.body?.getReader();
+    if (!this.#reader) {
+      this.#done = true;
+      return undefined;
+    }
+    const { done, value } = await this.#reader.read();
+    if (done) this.#done = true;
+    return done ? undefined : value;
+  }
+
+  cancel(): void {
+    this.#reader?.cancel().catch(() => {});
+  }
+
+  error(body: string, call: CallContext): OpenAssistantError {
+    return errorForStatus(this.#response, body, call);
+  }
+}
+
+/** Chunks buffered before the socket is paused (undici reads up to 64 KiB at a time). */
+const HIGH_WATER_CHUNKS = 8;
+
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/**
+ * A response read through undici's dispatcher API. fetch over the same pool cost about
+ * 0.5 ms of CPU per request (Request and Response objects, web streams, header lists)
+ * and twice the time of the raw socket for a 200,000-token stream; see BENCHMARKS.md.
+ */
+class DispatchedResponse implements HttpResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly url: string;
+  readonly #headers: ResponseHeaders;
+  readonly #controller: Dispatcher.DispatchController;
+  readonly #chunks: Uint8Array[] = [];
+  #waiting: { resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void } | undefined;
+  #ended = false;
+  #failure: { error: unknown } | undefined;
+
+  constructor(controller: Dispatcher.DispatchController, status: number, headers: ResponseHeaders, url: string) {
+    this.#controller = controller;
+    this.status = status;
+    this.ok = status >= 200 && status <= 299;
+    this.#headers = headers;
+    this.url = url;
+  }
+
+  /** From the dispatcher: a chunk of the body. */
+  push(chunk: Uint8Array): void {
+    const waiting = this.#waiting;
+    if (waiting) {
+      this.#waiting = undefined;
+      waiting.resolve(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    if (this.#chunks.length >= HIGH_WATER_CHUNKS) this.#controller.pause();
+  }
+
+  /** From the dispatcher: the body is complete. */
+  end(): void {
+    this.#ended = true;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve(undefined);
+  }
+
+  /** From the dispatcher: the body broke off (network error, or an abort). */
+  fail(error: unknown): void {
+    if (this.#ended) return;
+    this.#failure ??= { error };
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(error);
+  }
+
+  read(): Promise<Uint8Array | undefined> {
+    const chunk = this.#chunks.shift();
+    if (chunk) {
+      if (this.#chunks.length === 0 && this.#controller.paused) this.#controller.resume();
+      return Promise.resolve(chunk);
+    }
+    if (this.#failure) return Promise.reject(this.#failure.error);
+    if (this.#ended) return Promise.resolve(undefined);
+    if (this.#controller.paused) this.#controller.resume();
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  async text(): Promise<string> {
+    const chunks: Uint8Array[] = [];
+    for (let chunk = await this.read(); chunk; chunk = await this.read()) chunks.push(chunk);
+    // As fetch's text(): UTF-8, U+FFFD for bad bytes, a leading BOM dropped.
+    return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  }
+
+  cancel(): void {
+    this.#chunks.length = 0;
+    if (!this.#ended && !this.#failure) this.#controller.abort(new Error("The reader stopped reading"));
+  }
+
+  error(body: string, call: CallContext): OpenAssistantError {
+    // errorForStatus reads status, url and headers.get() only.
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(this.#headers)) {
+      for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+    }
+    return errorForStatus({ status: this.status, url: this.url, headers } as Response, body, call);
+  }
+}
+
+/**
+ * One request through undici's dispatcher API (no redirects followed, no content decoding):
+ * resolves when the headers have arrived; `signal` aborts it at any point.
+ */
+function dispatchRequest(
+  dispatcher: Dispatcher,
+  url: string,
+  method: Call["method"],
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<DispatchedResponse> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    let response: DispatchedResponse | undefined;
+    let controller: Dispatcher.DispatchController | undefined;
+    const onAbort = () => {
+      if (controller) controller.abort(signal.reason);
+    };
+    const settle = () => signal.removeEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (signal.aborted) started.abort(signal.reason);
+      },
+      onResponseStart(started, statusCode, responseHeaders) {
+        response = new DispatchedResponse(started, statusCode, responseHeaders, url);
+        resolve(response);
+      },
+      onResponseData(_controller, chunk) {
+        response?.push(chunk);
+      },
+      onResponseEnd() {
+        settle();
+        response?.end();
+      },
+      onResponseError(_controller, error) {
+        settle();
+        if (response) response.fail(error);
+        else reject(error);
+      },
+    };
+    dispatcher.dispatch({ origin: target.origin, path: target.pathname + target.search, method, headers, body }, handler);
+  });
 }
 
 /** Check a base URL and give it the trailing slash that keeps API paths under its prefix. */

@@ -34,6 +34,9 @@ function queryRecord(searchParams: URLSearchParams): Record<string, string> {
   return record;
 }
 
+/** Why a response's lifetime signal fired: its connection closed (the response ended, or the client left). */
+const RESPONSE_CLOSED = new Error("The response's connection closed");
+
 export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> {
   const { settings } = state;
   const app = new Hono<EmulatorBindings>();
@@ -41,7 +44,8 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
   app.use(async (c, next) => {
     const { incoming, outgoing } = c.env;
     const lifetime = new AbortController();
-    outgoing.once("close", () => lifetime.abort());
+    // A shared reason: abort() without one builds a DOMException with a stack per request (5% of the server's CPU under load).
+    outgoing.once("close", () => lifetime.abort(RESPONSE_CLOSED));
     c.set("lifetime", lifetime.signal);
     if (!settings.quiet) {
       outgoing.once("close", () => console.error(`oasst emulate: ${c.req.method} ${incoming.url ?? ""} ${outgoing.statusCode}`));
