@@ -1,0 +1,129 @@
+/**
+ * Item 3, concurrency: 1,000 chats of 1,024 tokens with 100 and with 1,000 in flight, in
+ * one process (a child, so that its peak RSS is the provider's alone): total time, peak
+ * RSS, errors, and the chats the server still holds afterwards; the seed's Python with
+ * the same settings beside it (its `--repeat R --concurrency C`: R waves of C chats).
+ *
+ * The child: `node bench/concurrency.mjs --worker '{"url", "cookies", "chats", "inflight", "tokens"}'`
+ * prints one JSON line: { seconds, errors, firstError, mismatches, maxRssKb }.
+ */
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, URL } from "node:url";
+import { MODEL, median } from "./measure.mjs";
+import { runSeed, seedUnavailable } from "./seed-process.mjs";
+
+export const CONCURRENCY_TOKENS = 1024;
+const PROMPT = "Benchmark: concurrency";
+const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
+
+/** In the child: the chats, `inflight` at a time (a new chat starts as soon as one ends). */
+async function worker(config) {
+  const { OpenAssistant } = await import(new URL("index.js", DIST).href);
+  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
+  const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
+  const messages = [{ role: "user", content: PROMPT }];
+  const expected = replyTokens(prompterContent(messages), config.tokens).join("");
+  const options = { baseUrl: config.url, cookies: config.cookies, max_new_tokens: config.tokens, env: {}, onWarning: () => {} };
+  let errors = 0;
+  let mismatches = 0;
+  let firstError;
+  const chat = async () => {
+    try {
+      if ((await OpenAssistant.createAsync(MODEL, messages, options)) !== expected) mismatches++;
+    } catch (error) {
+      errors++;
+      firstError ??= String(error);
+    }
+  };
+  for (let i = 0; i < config.warmUp; i++) await chat();
+  errors = 0;
+  mismatches = 0;
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < config.chats) {
+      next++;
+      await chat();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(config.inflight, config.chats) }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, errors, firstError, mismatches, maxRssKb: process.resourceUsage().maxRSS };
+}
+
+function runWorker(server, chats, inflight, tokens, warmUp) {
+  const config = { url: server.url, cookies: server.cookies, chats, inflight, tokens, warmUp };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--worker", JSON.stringify(config)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env },
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (text) => {
+      out += text;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`concurrency worker exited with ${code}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+/**
+ * @param {import("./server-process.mjs").BenchServer} server
+ * @param {{ quick: boolean, runs?: number, log: (line: string) => void }} options
+ */
+export async function concurrency(server, options) {
+  const chats = options.quick ? 300 : 1000;
+  const runs = options.runs ?? (options.quick ? 1 : 3);
+  const seedMissing = seedUnavailable();
+  if (seedMissing) options.log(`  seed skipped: ${seedMissing}`);
+  const scenarios = [];
+  for (const inflight of [100, 1000]) {
+    const effective = Math.min(inflight, chats);
+    for (const who of ["oasst", "seed"]) {
+      if (who === "seed" && seedMissing) continue;
+      const samples = [];
+      for (let run = 0; run < runs; run++) {
+        const cpuBefore = (await server.status()).cpuMs;
+        const started = performance.now();
+        let result;
+        if (who === "oasst") {
+          result = await runWorker(server, chats, effective, CONCURRENCY_TOKENS, 10);
+        } else {
+          const seed = await runSeed(server, { prompt: PROMPT, repeat: Math.ceil(chats / effective), concurrency: effective });
+          const ok = seed.code === 0 && seed.tokens === Math.ceil(chats / effective) * effective * CONCURRENCY_TOKENS;
+          result = { seconds: seed.seconds, errors: ok ? 0 : 1, firstError: ok ? undefined : seed.stderr.slice(-300), mismatches: 0, maxRssKb: seed.maxRssKb };
+        }
+        const wallMs = performance.now() - started;
+        const status = await server.status();
+        samples.push({ ...result, liveChats: status.liveChats, serverCpuShare: (status.cpuMs - cpuBefore) / wallMs });
+        options.log(`  ${who} ${chats} chats, ${effective} in flight: ${result.seconds.toFixed(2)} s, RSS ${(result.maxRssKb / 1024).toFixed(0)} MB, errors ${result.errors}, left ${status.liveChats}`);
+        if (result.firstError) options.log(`    first error: ${result.firstError}`);
+      }
+      scenarios.push({
+        who,
+        chats: who === "seed" ? Math.ceil(chats / effective) * effective : chats,
+        inflight: effective,
+        seconds: median(samples.map((s) => s.seconds)),
+        secondsMin: Math.min(...samples.map((s) => s.seconds)),
+        secondsMax: Math.max(...samples.map((s) => s.seconds)),
+        peakRssMb: Math.max(...samples.map((s) => (s.maxRssKb ?? NaN) / 1024)),
+        errors: samples.reduce((sum, s) => sum + s.errors + s.mismatches, 0),
+        liveChats: Math.max(...samples.map((s) => s.liveChats)),
+        serverCpuShare: median(samples.map((s) => s.serverCpuShare)),
+        runs,
+      });
+    }
+  }
+  return { tokens: CONCURRENCY_TOKENS, seedSkipped: seedMissing, scenarios };
+}
+
+if (process.argv[2] === "--worker") {
+  const result = await worker(JSON.parse(process.argv[3] ?? "{}"));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,192 @@
+/**
+ * HTTP/1.1 by hand over node:net: the "raw" side of the benchmarks. No fetch, no pool,
+ * no streams API: bytes written, bytes read. Used for the floor of item 1 (read the
+ * event stream's bytes and drop them) and for the raw round trips of item 2.
+ */
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import { URL } from "node:url";
+import { Buffer } from "node:buffer";
+
+/**
+ * One keep-alive connection; requests go one after another.
+ */
+export class RawConnection {
+  /** @type {net.Socket} */
+  #socket;
+  #buffer = Buffer.alloc(0);
+  /** @type {(() => void) | undefined} */
+  #wake;
+  #ended = false;
+  /** @type {Error | undefined} */
+  #error;
+  #host;
+
+  /** @param {net.Socket} socket @param {string} host */
+  constructor(socket, host) {
+    this.#socket = socket;
+    this.#host = host;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk) => {
+      this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
+      this.#wake?.();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#wake?.();
+    });
+    socket.on("error", (error) => {
+      this.#error = error;
+      this.#wake?.();
+    });
+  }
+
+  /** @param {string} baseUrl */
+  static connect(baseUrl) {
+    const url = new URL(baseUrl);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: url.hostname, port: Number(url.port) }, () => {
+        socket.off("error", reject);
+        resolve(new RawConnection(socket, url.host));
+      });
+      socket.once("error", reject);
+    });
+  }
+
+  /** Resolves when more bytes (or the end) arrived. */
+  #more() {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.reject(new Error("the server closed the connection"));
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#wake = undefined;
+        resolve(undefined);
+      };
+    });
+  }
+
+  /**
+   * Send a request and read its whole answer (Content-Length or chunked body).
+   * @param {string} method
+   * @param {string} path with the query string
+   * @param {string} cookie
+   * @param {string} [body] JSON
+   * @returns {Promise<{ status: number, body: Buffer }>}
+   */
+  async request(method, path, cookie, body) {
+    return this.#exchange(method, path, cookie, body, false);
+  }
+
+  /**
+   * Send a request and read its answer to the end, dropping the body's bytes as they
+   * come (no copy, no decoding). Resolves with the status and the body's length.
+   * @returns {Promise<{ status: number, bytes: number }>}
+   */
+  async requestAndDiscard(method, path, cookie, body) {
+    return this.#exchange(method, path, cookie, body, true);
+  }
+
+  /** Drop `count` bytes of the answer, waiting for them as needed. */
+  async #skip(count) {
+    let left = count;
+    for (;;) {
+      if (this.#buffer.length >= left) {
+        this.#buffer = this.#buffer.subarray(left);
+        return;
+      }
+      left -= this.#buffer.length;
+      this.#buffer = Buffer.alloc(0);
+      await this.#more();
+    }
+  }
+
+  async #exchange(method, path, cookie, body, discard) {
+    const length = body === undefined ? 0 : Buffer.byteLength(body);
+    const head =
+      `${method} ${path} HTTP/1.1\r\nhost: ${this.#host}\r\ncookie: ${cookie}\r\n` +
+      (body === undefined ? "content-length: 0\r\n" : `content-type: application/json\r\ncontent-length: ${length}\r\n`) +
+      "\r\n";
+    this.#socket.write(body === undefined ? head : head + body);
+    let headEnd;
+    while ((headEnd = this.#buffer.indexOf("\r\n\r\n")) === -1) await this.#more();
+    const headText = this.#buffer.toString("latin1", 0, headEnd);
+    const status = Number(headText.slice(9, 12));
+    const contentLength = /\r\ncontent-length: *(\d+)/i.exec(headText);
+    const chunked = /\r\ntransfer-encoding: *chunked/i.test(headText);
+    let offset = headEnd + 4;
+    if (discard) {
+      this.#buffer = this.#buffer.subarray(offset);
+      if (contentLength) {
+        await this.#skip(Number(contentLength[1]));
+        return { status, bytes: Number(contentLength[1]) };
+      }
+      if (!chunked) throw new Error(`${method} ${path}: an answer with neither Content-Length nor chunked encoding`);
+      let bytes = 0;
+      for (;;) {
+        let lineEnd;
+        while ((lineEnd = this.#buffer.indexOf("\r\n")) === -1) await this.#more();
+        const size = Number.parseInt(this.#buffer.toString("latin1", 0, lineEnd), 16);
+        this.#buffer = this.#buffer.subarray(lineEnd + 2);
+        await this.#skip(size + 2);
+        bytes += size;
+        if (size === 0) return { status, bytes };
+      }
+    }
+    if (contentLength) {
+      const end = offset + Number(contentLength[1]);
+      while (this.#buffer.length < end) await this.#more();
+      const answer = this.#buffer.subarray(offset, end);
+      this.#buffer = this.#buffer.subarray(end);
+      return { status, body: answer };
+    }
+    if (!chunked) throw new Error(`${method} ${path}: an answer with neither Content-Length nor chunked encoding`);
+    /** @type {Buffer[]} */
+    const parts = [];
+    for (;;) {
+      let lineEnd;
+      while ((lineEnd = this.#buffer.indexOf("\r\n", offset)) === -1) await this.#more();
+      const size = Number.parseInt(this.#buffer.toString("latin1", offset, lineEnd), 16);
+      const dataStart = lineEnd + 2;
+      while (this.#buffer.length < dataStart + size + 2) await this.#more();
+      if (size === 0) {
+        this.#buffer = this.#buffer.subarray(dataStart + 2);
+        return { status, body: Buffer.concat(parts) };
+      }
+      parts.push(this.#buffer.subarray(dataStart, dataStart + size));
+      offset = dataStart + size + 2;
+    }
+  }
+
+  close() {
+    this.#socket.destroy();
+  }
+}
+
+/**
+ * A whole chat by hand on one new connection: create, prompter message, assistant
+ * message, events (read to the end and dropped), delete. Resolves with the time from
+ * the connect to the delete's answer (ms) and the event stream's length (bytes).
+ * @param {{ url: string, cookie: string }} server
+ * @param {string} prompterContent
+ * @param {object} assistantFields model_config_name, sampling_parameters, plugins
+ */
+export async function rawChat(server, prompterContent, assistantFields) {
+  const started = performance.now();
+  const connection = await RawConnection.connect(server.url);
+  try {
+    const json = async (path, body) => {
+      const answer = await connection.request("POST", path, server.cookie, JSON.stringify(body));
+      if (answer.status !== 200) throw new Error(`raw chat: POST ${path} answered ${answer.status}`);
+      return JSON.parse(answer.body.toString("utf8"));
+    };
+    const chat = await json("/api/chat", {});
+    const prompter = await json("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent, parent_id: null });
+    const assistant = await json("/api/chat/assistant_message", { chat_id: chat.id, parent_id: prompter.id, ...assistantFields });
+    const events = await connection.requestAndDiscard("POST", `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, server.cookie);
+    const removed = await connection.request("DELETE", `/api/chat?chat_id=${chat.id}`, server.cookie);
+    if (events.status !== 200 || removed.status !== 200) throw new Error(`raw chat: events ${events.status}, delete ${removed.status}`);
+    return { ms: performance.now() - started, eventBytes: events.bytes };
+  } finally {
+    connection.close();
+  }
+}

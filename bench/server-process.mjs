@@ -1,0 +1,57 @@
+/**
+ * Starts the benchmark server (bench-server.mjs) in a child process and talks to it:
+ * its URL and cookie, `status()` (live chats, requests seen, RSS, CPU time) and `stop()`.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import process from "node:process";
+import { URL } from "node:url";
+
+/**
+ * @typedef {object} ServerStatus
+ * @property {number} liveChats chats created and not deleted
+ * @property {number} requests requests received since the last status
+ * @property {number} rss bytes
+ * @property {number} cpuMs CPU time the server process used so far (user + system)
+ *
+ * @typedef {object} BenchServer
+ * @property {string} url
+ * @property {string} cookie `name=value`
+ * @property {Record<string, string>} cookies
+ * @property {number} pid
+ * @property {() => Promise<ServerStatus>} status
+ * @property {() => Promise<void>} stop
+ */
+
+/** @returns {Promise<BenchServer>} */
+export async function startBenchServer() {
+  const child = spawn(process.execPath, [new URL("bench-server.mjs", import.meta.url).pathname], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  /** @type {((value: any) => void)[]} */
+  const waiting = [];
+  createInterface({ input: child.stdout }).on("line", (line) => waiting.shift()?.(JSON.parse(line)));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const next = () =>
+    new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      void exited.then(() => reject(new Error("the bench server exited")));
+    });
+  const info = await next();
+  return {
+    url: info.url,
+    cookie: info.cookie,
+    cookies: info.cookies,
+    pid: info.pid,
+    status() {
+      const answer = next();
+      child.stdin.write("status\n");
+      return answer;
+    },
+    async stop() {
+      if (child.exitCode === null) child.stdin.end("stop\n");
+      await exited;
+    },
+  };
+}
