@@ -2,10 +2,10 @@
  * The CLI's fault matrix: `oasst chat` (the built binary, one process per case)
  * against every fault of the local server, with the outcomes of helpers/fault-table.ts
  * mapped onto exit codes. The consumers, as a shell user meets them:
- * - normal: `--timeout 600ms` (the 60 s default lowered), read to the end;
+ * - normal: `--timeout 1500ms` (the 60 s default lowered), read to the end;
  * - break: the reader closes the pipe after the first bytes (`| head -c1`): EPIPE, exit 0;
  * - abort: Ctrl-C (SIGINT) after the first bytes, or after 400 ms without any: exit 130;
- * - timeout: `--timeout 200ms`.
+ * - timeout: `--timeout 500ms`.
  * After each case: the exit code, stdout, the chats left on the server, and a preload's
  * report that the process ended because its event loop drained (no socket, server or
  * timer left open: the CLI never calls process.exit to cover a leak).
@@ -19,7 +19,7 @@ import { startEmulator, type Emulator, type Fault } from "../../src/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { assertBuilt } from "./helpers/child.js";
-import { CONSUMERS, FAULT_TABLE, TIMINGS, faultText, textProblem, type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
+import { CONSUMERS, FAULT_TABLE, TIMINGS, chatsProblem, faultText, textProblem, type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
 import { mapLimit, runCli, type CliRun } from "./helpers/run-cli.js";
 import { closedPort } from "./helpers/servers.js";
 
@@ -27,6 +27,13 @@ const PROMPT_TEXT = "CLI fault matrix: say something.";
 const PROMPT = prompterContent([{ role: "user", content: PROMPT_TEXT }]);
 /** Slower than the provider matrix: a pipe closed or a SIGINT sent at the first bytes must land before the reply ends. */
 const CLI_EMULATOR = { replyTokens: 12, tokenDelayMs: 50, pingIntervalMs: 25, pendingEvents: 1 } as const;
+/**
+ * The CLI's normal consumer waits longer than the provider's (600 ms): its server shares the test
+ * worker's event loop with the harness, and a loaded machine must not turn a healthy stream into a timeout.
+ */
+const CLI_NORMAL_TIMEOUT_MS = 1_500;
+/** The CLI's timeout consumer: still 30 times shorter than the default, 10 token intervals. */
+const CLI_SHORT_TIMEOUT_MS = 500;
 const ENDLESS_TEXT = (() => {
   const source = new ReplyTokenSource(PROMPT);
   return Array.from({ length: 50_000 }, () => source.next()).join("");
@@ -49,10 +56,15 @@ const EXIT_CODE: Record<Outcome, number> = {
 /**
  * Where the CLI must differ from the provider's table. A process learns that its reader
  * closed the pipe only at its next write (EPIPE), as any Unix program does: the 17 MiB
- * line follows the first token at once, so the ProtocolError comes before any write.
+ * line follows the first token at once, so the ProtocolError comes before any write, and may come
+ * before a Ctrl-C pressed at the first token.
  */
 const CLI_OVERRIDES: Partial<Record<MatrixFault, Partial<Record<Consumer, Expectation>>>> = {
-  "oversized-line": { break: { outcome: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false } },
+  "oversized-line": {
+    break: { outcome: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false },
+    // The same for Ctrl-C: it is pressed when the test reads the first token, and the 17 MiB line is already on its way.
+    abort: { outcome: "AbortError", alternative: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false },
+  },
 };
 
 function expectationFor(row: FaultRow, consumer: Consumer): Expectation {
@@ -99,7 +111,7 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CliCase>
   if (fault !== "refused") server = await startEmulator({ quiet: true, ...CLI_EMULATOR, faults: fault === "none" ? [] : [fault as Fault] });
   try {
     const baseUrl = server?.url ?? `http://127.0.0.1:${await closedPort()}`;
-    const timeout = consumer === "timeout" ? TIMINGS.shortTimeoutMs : TIMINGS.normalTimeoutMs;
+    const timeout = consumer === "timeout" ? CLI_SHORT_TIMEOUT_MS : CLI_NORMAL_TIMEOUT_MS;
     let read = "";
     let textAtAct: string | undefined;
     let closedPipe = false;
@@ -134,7 +146,8 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CliCase>
           read += chunk.toString();
           if (consumer === "break" || consumer === "abort") act();
           // An endless reply: the normal and timeout consumers press Ctrl-C after a while, as a user would.
-          else if (first) timers.push(setTimeout(act, TIMINGS.safetyAbortMs));
+          // (Only there: a Ctrl-C that lands as another reply ends finds no handler left and kills the process.)
+          else if (first && fault === "endless") timers.push(setTimeout(act, TIMINGS.safetyAbortMs));
           first = false;
         });
       },
@@ -165,8 +178,8 @@ function check(row: FaultRow, consumer: Consumer, expected: Expectation, result:
   const text = result.text.replace(/\n$/, "");
   const alternative = expected.alternative !== undefined && run.code === EXIT_CODE[expected.alternative] && run.code !== EXIT_CODE[expected.outcome];
   expect(textProblem(alternative && expected.alternativeText ? expected.alternativeText : expected.text, text, whole, ENDLESS_TEXT)).toBeUndefined();
-  if (row.fault !== "refused") expect(result.chatsLeft, "chats left on the server").toBe(expected.chatsLeft);
-  if (expected.warning) expect(run.stderr).toMatch(/^warning: Chat [0-9a-f-]{36} could not be deleted/m);
+  const notDeleted = run.stderr.split("\n").filter((line) => /^warning: Chat [0-9a-f-]{36} could not be deleted/.test(line));
+  if (row.fault !== "refused") expect(chatsProblem(expected, result.chatsLeft ?? 0, notDeleted)).toBeUndefined();
   if (run.code !== 0 && run.code !== 130) {
     expect(run.stderr).toMatch(/^error: .+\nhint: .+\n$/m);
   }

@@ -64,9 +64,9 @@ export interface FaultRow {
 /** Emulator settings and consumer timings of the matrix: small, so the matrix takes seconds. */
 export const TIMINGS = {
   /** The normal consumer's timeout (the 60 s default, lowered so that hang and slow-headers end). */
-  normalTimeoutMs: 600,
+  normalTimeoutMs: 800,
   /** The timeout consumer's timeout. */
-  shortTimeoutMs: 200,
+  shortTimeoutMs: 300,
   /** When no text has come by then, the abort consumer fires anyway (hang, slow-headers). */
   abortFallbackMs: 400,
   /** The normal, break and timeout consumers also pass AbortSignal.timeout(this): only an endless stream reaches it. */
@@ -137,7 +137,7 @@ export const FAULT_TABLE: readonly FaultRow[] = [
       abort: fails("AbortError"),
       timeout: fails("TimeoutError"),
     },
-    why: "Only ping comments, which are not progress: the normal consumer would wait the 60 s default, so its timeout is lowered to 600 ms → TimeoutError; the break consumer never gets text to break on (TimeoutError too); the abort consumer fires after 400 ms → AbortError.",
+    why: "Only ping comments, which are not progress: the normal consumer would wait the 60 s default, so its timeout is lowered to 800 ms → TimeoutError; the break consumer never gets text to break on (TimeoutError too); the abort consumer fires after 400 ms → AbortError.",
   },
   {
     fault: "endless",
@@ -177,7 +177,7 @@ export const FAULT_TABLE: readonly FaultRow[] = [
   {
     fault: "byte-chunks",
     cases: { ...healthy(), timeout: ok("exact", { alternative: "TimeoutError", alternativeText: "upTo" }) },
-    why: "One byte per write: events split anywhere, same text. The final message event is about 1.5 KB written one byte at a time, and bytes inside an event are not progress: on a loaded machine the 200 ms timeout may fire before its last byte, so a TimeoutError (after the tokens) is right too for that consumer.",
+    why: "One byte per write: events split anywhere, same text. The final message event is about 1.5 KB written one byte at a time, and bytes inside an event are not progress: on a loaded machine the 300 ms timeout may fire before its last byte, so a TimeoutError (after the tokens) is right too for that consumer.",
   },
   { fault: "lf", cases: healthy(), why: "LF framing: same text." },
   { fault: "cr", cases: healthy(), why: "CR framing: same text." },
@@ -196,9 +196,10 @@ export const FAULT_TABLE: readonly FaultRow[] = [
     fault: "oversized-line",
     cases: {
       ...failsAfterText("ProtocolError"),
+      normal: fails("ProtocolError", "prefix", { alternative: "TimeoutError" }),
       timeout: fails("ProtocolError", "prefix", { alternative: "TimeoutError" }),
     },
-    why: "A 17 MiB line over the 16 MiB cap: ProtocolError, memory bounded. Bytes inside one line are not an event, so under load the 200 ms timeout may fire before 16 MiB arrived: TimeoutError is right too for that consumer.",
+    why: "A 17 MiB line over the 16 MiB cap: ProtocolError, memory bounded. Bytes inside one line are not an event, so on a loaded machine the timeout may fire before 16 MiB arrived: TimeoutError is right too for the consumers that read on.",
   },
   {
     fault: "invalid-utf8",
@@ -216,6 +217,21 @@ export const FAULT_TABLE: readonly FaultRow[] = [
     why: "No answer for 10 s: TimeoutError at the consumer's timeout, AbortError when the signal fires first; no chat was created.",
   },
 ];
+
+/**
+ * The chats left and the `chat_not_deleted` warnings must match the expectation, with one
+ * exception: the final delete has a budget of its own, min(timeout, 5 s), so on a loaded
+ * machine with a timeout of a few hundred ms it may time out. Then the chat stays, and that must be
+ * reported: one more chat is right only with one more warning saying the delete got no answer.
+ * Nothing is ever left silently. Returns a problem, or undefined.
+ */
+export function chatsProblem(expected: Expectation, chatsLeft: number, notDeletedWarnings: readonly string[]): string | undefined {
+  const warnings = expected.warning ? 1 : 0;
+  if (chatsLeft === expected.chatsLeft && notDeletedWarnings.length === warnings) return undefined;
+  const timedOut = notDeletedWarnings.filter((w) => /DELETE \/api\/chat got no answer for \d+ ms/.test(w));
+  if (chatsLeft === expected.chatsLeft + 1 && timedOut.length === 1 && notDeletedWarnings.length === warnings + 1) return undefined;
+  return `${chatsLeft} chats left and ${notDeletedWarnings.length} chat_not_deleted warnings, expected ${expected.chatsLeft} and ${warnings}: ${notDeletedWarnings.join(" | ")}`;
+}
 
 export function rowOf(fault: MatrixFault): FaultRow {
   const row = FAULT_TABLE.find((r) => r.fault === fault);
