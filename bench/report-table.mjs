@@ -108,7 +108,8 @@ export function reportTable(results) {
       if (item.seedSkipped) out.push(`  seed skipped: ${item.seedSkipped}`);
       out.push("  oasst = OpenAssistant.createAsyncGenerator, oasst-events = streamEvents, both the whole chat (5 requests);");
       out.push("  quick-port = fetch + TextDecoder + split + JSON.parse, whole chat; seed = seed_reference.py (its own timer);");
-      out.push("  floor = the events request alone on a raw socket, bytes dropped. Server CPU = its CPU time ÷ the runs' wall time.");
+      out.push("  floor = the same five requests on a raw socket, the event stream read and dropped.");
+      out.push("  server CPU = the server process's CPU time ÷ the runs' wall time.");
     } else if (name === "chat-setup") {
       out.push(`2. Chat setup: ${item.chats.toLocaleString("en")} sequential chats of ${item.tokens} tokens (provider and raw alternate)`);
       const rows = [["measure", "p50 ms", "p99 ms", "÷ raw p50"]];
@@ -119,7 +120,7 @@ export function reportTable(results) {
       out.push(`  errors ${item.errors}, chats left ${item.liveChats}, server CPU ${percent(item.serverCpuShare)} of the wall time`);
     } else if (name === "concurrency") {
       out.push(`3. Concurrency: chats of ${item.tokens} tokens in one process, median of the runs`);
-      const rows = [["client", "chats", "in flight", "seconds", "chats/s", "÷ seed", "peak RSS", "errors", "left", "server CPU"]];
+      const rows = [["client", "chats", "in flight", "seconds", "min–max", "chats/s", "÷ seed", "peak RSS", "errors", "left", "server CPU"]];
       for (const s of item.scenarios) {
         const seed = item.scenarios.find((o) => o.who === "seed" && o.inflight === s.inflight);
         rows.push([
@@ -127,6 +128,7 @@ export function reportTable(results) {
           s.chats,
           s.inflight,
           s.seconds.toFixed(2),
+          `${s.secondsMin.toFixed(2)}–${s.secondsMax.toFixed(2)}`,
           (s.chats / s.seconds).toFixed(0),
           seed ? ratio(seed.seconds / s.seconds) : "–",
           `${s.peakRssMb.toFixed(0)} MB`,
