@@ -33,20 +33,21 @@ export async function* streamReply(request: ReplyRequest, upstream: UpstreamOpti
   const cutter = new StopSequenceCutter(request.stop ?? []);
   const maxNewTokens = request.sampling.max_new_tokens ?? DEFAULT_SAMPLING.max_new_tokens;
   let tokens = 0;
-  for await (const event of OpenAssistant.streamEvents(request.model, request.messages, { ...upstream, ...request.sampling })) {
-    let piece: string;
-    if (event.event_type === "pending") {
-      yield { type: "pending", queuePosition: event.queue_position, queueSize: event.queue_size };
-      continue;
-    } else if (event.event_type === "token") {
-      tokens++;
-      piece = event.text;
-    } else if (event.event_type === "message" && tokens === 0) {
-      // A server that streams no tokens still sends the whole reply in its final message.
-      piece = event.message.content ?? "";
-    } else {
-      continue;
+  // One step per network read, not per token: relaying costs per step, not per character.
+  for await (const batch of OpenAssistant.streamEventBatches(request.model, request.messages, { ...upstream, ...request.sampling })) {
+    let piece = "";
+    for (const event of batch) {
+      if (event.event_type === "pending") {
+        yield { type: "pending", queuePosition: event.queue_position, queueSize: event.queue_size };
+      } else if (event.event_type === "token") {
+        tokens++;
+        piece += event.text;
+      } else if (event.event_type === "message" && tokens === 0) {
+        // A server that streams no tokens still sends the whole reply in its final message.
+        piece += event.message.content ?? "";
+      }
     }
+    if (!piece) continue;
     const text = cutter.push(piece);
     if (text) yield { type: "text", text };
     if (cutter.stopped) {

@@ -62,6 +62,14 @@ export class OpenAssistant {
   static async *streamEvents(model: string, messages: Messages, options: OpenAssistantOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
     for await (const batch of chatEventBatches(model, messages, options)) yield* batch;
   }
+
+  /**
+   * The same events as `streamEvents`, those of each network read together in one
+   * array: one step per read instead of one per token, for consumers that relay them.
+   */
+  static streamEventBatches(model: string, messages: Messages, options: OpenAssistantOptions = {}): AsyncGenerator<ChatEvent[], void, undefined> {
+    return chatEventBatches(model, messages, options);
+  }
 }
 
 /** The seven steps of the seed; yields the events of each network read together. */

@@ -136,7 +136,7 @@ describe("streamText", () => {
   });
 
   test("the model's own stream parts, in order", async () => {
-    const { openAssistant } = await setup();
+    const { emulator, openAssistant } = await setup();
     const { stream } = await openAssistant(MODEL).doStream({ prompt: [{ role: "user", content: [{ type: "text", text: "Hello" }] }], includeRawChunks: true });
     const parts: LanguageModelV3StreamPart[] = [];
     const reader = stream.getReader();
@@ -145,7 +145,11 @@ describe("streamText", () => {
     expect(types[0]).toBe("stream-start");
     expect(types[1]).toBe("response-metadata");
     expect(types[2]).toBe("text-start");
-    expect(types.filter((type) => type === "text-delta")).toHaveLength(24);
+    // One delta per network read: the tokens that arrived together come as one delta.
+    const deltas = parts.flatMap((part) => (part.type === "text-delta" ? [part.delta] : []));
+    expect(deltas.length).toBeGreaterThanOrEqual(1);
+    expect(deltas.length).toBeLessThanOrEqual(24);
+    expect(deltas.join("")).toBe(emulator.expectedReply(prompterContent(HELLO)));
     expect(types.slice(-2)).toEqual(["text-end", "finish"]);
     expect(parts.filter((part) => part.type === "raw").map((part) => (part as { rawValue: { event_type: string } }).rawValue.event_type)).toContain("token");
     expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "stop" }, usage: { outputTokens: { total: 24 } } });
