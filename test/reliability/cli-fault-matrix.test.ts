@@ -2,10 +2,10 @@
  * The CLI's fault matrix: `oasst chat` (the built binary, one process per case)
  * against every fault of the local server, with the outcomes of helpers/fault-table.ts
  * mapped onto exit codes. The consumers, as a shell user meets them:
- * - normal: `--timeout 1500ms` (the 60 s default lowered), read to the end;
+ * - normal: `--timeout 2000ms` (the 60 s default lowered), read to the end;
  * - break: the reader closes the pipe after the first bytes (`| head -c1`): EPIPE, exit 0;
  * - abort: Ctrl-C (SIGINT) after the first bytes, or after 400 ms without any: exit 130;
- * - timeout: `--timeout 500ms`.
+ * - timeout: `--timeout 1000ms`.
  * After each case: the exit code, stdout, the chats left on the server, and a preload's
  * report that the process ended because its event loop drained (no socket, server or
  * timer left open: the CLI never calls process.exit to cover a leak).
@@ -19,7 +19,7 @@ import { startEmulator, type Emulator, type Fault } from "../../src/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { assertBuilt } from "./helpers/child.js";
-import { CONSUMERS, FAULT_TABLE, TIMINGS, chatsProblem, faultText, textProblem, type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
+import { CONSUMERS, FAULT_TABLE, TIMINGS, abortsWithoutText, chatsProblem, faultText, textProblem, type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
 import { mapLimit, runCli, type CliRun } from "./helpers/run-cli.js";
 import { closedPort } from "./helpers/servers.js";
 
@@ -28,12 +28,12 @@ const PROMPT = prompterContent([{ role: "user", content: PROMPT_TEXT }]);
 /** Slower than the provider matrix: a pipe closed or a SIGINT sent at the first bytes must land before the reply ends. */
 const CLI_EMULATOR = { replyTokens: 12, tokenDelayMs: 50, pingIntervalMs: 25, pendingEvents: 1 } as const;
 /**
- * The CLI's normal consumer waits longer than the provider's (600 ms): its server shares the test
+ * The CLI's normal consumer waits longer than the provider's (1 s): its server shares the test
  * worker's event loop with the harness, and a loaded machine must not turn a healthy stream into a timeout.
  */
-const CLI_NORMAL_TIMEOUT_MS = 1_500;
-/** The CLI's timeout consumer: still 30 times shorter than the default, 10 token intervals. */
-const CLI_SHORT_TIMEOUT_MS = 500;
+const CLI_NORMAL_TIMEOUT_MS = 2_000;
+/** The CLI's timeout consumer: still 60 times shorter than the default, 20 token intervals. */
+const CLI_SHORT_TIMEOUT_MS = 1_000;
 const ENDLESS_TEXT = (() => {
   const source = new ReplyTokenSource(PROMPT);
   return Array.from({ length: 50_000 }, () => source.next()).join("");
@@ -131,7 +131,7 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CliCase>
           }
         };
         child.on("close", () => timers.forEach(clearTimeout));
-        if (consumer === "abort" && server) {
+        if (consumer === "abort" && server && abortsWithoutText(fault)) {
           // No text yet: Ctrl-C 400 ms after the CLI's first request (by then its handler is installed).
           const poll = setInterval(() => {
             if (server.requests.length === 0) return;

@@ -2,12 +2,12 @@
  * The gateway's fault matrix: the OpenAI-compatible gateway (serveGateway, real HTTP)
  * in front of every fault of the local server, with the provider's outcomes of
  * helpers/fault-table.ts mapped onto what an OpenAI client sees. Consumers:
- * - normal: `stream: false`, the gateway's timeout lowered to 800 ms; the client bounds
- *   an endless reply with its own AbortSignal (1.2 s);
+ * - normal: `stream: false`, the gateway's timeout lowered to 1 s; the client bounds
+ *   an endless reply with its own AbortSignal (2 s);
  * - break: the official `openai` client, `stream: true`, `break` at the first content;
  * - abort: fetch with `stream: true`, its AbortSignal fired at the first content (or
  *   400 ms after the gateway's first upstream request when no text comes);
- * - timeout: `stream: false`, the gateway's timeout 300 ms.
+ * - timeout: `stream: false`, the gateway's timeout 500 ms.
  * After each case: the answer (status and OpenAI error code, or the text), chats left,
  * warnings, no socket left between client, gateway and server once the client's pool
  * closed, nothing at all once all stopped, no unhandled rejection, no gateway defect
@@ -25,6 +25,7 @@ import {
   FAULT_TABLE,
   MATRIX_EMULATOR,
   TIMINGS,
+  abortsWithoutText,
   chatsProblem,
   faultText,
   textProblem,
@@ -174,7 +175,7 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
     } else {
       const controller = new AbortController();
       const timers: NodeJS.Timeout[] = [];
-      if (server) {
+      if (server && abortsWithoutText(fault)) {
         const upstream = server;
         const poll = setInterval(() => {
           if (upstream.requests.length === 0) return;
