@@ -14,11 +14,18 @@ export interface CallContext {
   chatId?: string | undefined;
 }
 
+/** What the error mapping reads of a response: a fetch Response fits, and so does a dispatcher answer. */
+export interface ResponseHead {
+  status: number;
+  url: string;
+  headers: { get(name: string): string | null };
+}
+
 /**
  * The error for a non-2xx response. `body` is the response text (already read);
  * the server's message is taken from `{"message": …}` when there is one.
  */
-export function errorForStatus(response: Response, body: string, context: CallContext): OpenAssistantError {
+export function errorForStatus(response: ResponseHead, body: string, context: CallContext): OpenAssistantError {
   const status = response.status;
   const serverMessage = serverMessageOf(body);
   const init = { status, serverMessage, chatId: context.chatId };

@@ -349,7 +349,7 @@ class DispatchedResponse implements HttpResponse {
     for (const [name, value] of Object.entries(this.#headers)) {
       for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
     }
-    return errorForStatus({ status: this.status, url: this.url, headers } as Response, body, call);
+    return errorForStatus({ status: this.status, url: this.url, headers }, body, call);
   }
 }
 
