@@ -3,7 +3,7 @@
  * Soak test (`npm run soak`; minutes, not part of `npm test`): 20,000 sequential chats
  * through the provider (or, with --via gateway, through the OpenAI-compatible gateway),
  * against the local Open-Assistant-compatible server in a child process. Every 1,000
- * chats it prints RSS, heap, this process's active handles and the sockets open at the
+ * chats it prints RSS, heap, external memory, this process's active handles and the sockets open at the
  * server; at the end the least-squares slopes (per 1,000 chats, after a warm-up) and a
  * verdict. It stops by itself: at the last chat, or at --max-minutes.
  *
@@ -146,6 +146,8 @@ function sample(done, server, serverStatus) {
     chats: done,
     rss: memory.rss,
     heap: memory.heapUsed,
+    /** Buffers and other memory outside the JS heap that JS objects hold (after the GC too). */
+    external: memory.external,
     handles: resources.length,
     sockets: resources.filter((kind) => kind === "TCPSocketWrap" || kind === "TLSWrap").length,
     serverSockets: socketsAt(server.port),
@@ -184,7 +186,7 @@ const samples = [sample(0, server, await server.status())];
 console.log(
   `soak: ${CHATS} sequential chats via the ${VIA}, the server in a child process at ${server.url}; gc ${globalThis.gc ? "forced before each sample" : "not exposed (run with --expose-gc)"}`,
 );
-console.log("   chats   elapsed        rss   heap(gc)  handles  sockets  server-sockets  live-chats  errors");
+console.log("   chats   elapsed        rss   heap(gc)   external  handles  sockets  server-sockets  live-chats  errors");
 let done = 0;
 let stoppedEarly = false;
 for (let i = 0; i < CHATS; i++) {
@@ -201,7 +203,7 @@ for (let i = 0; i < CHATS; i++) {
     samples.push(point);
     const elapsed = ((performance.now() - started) / 1000).toFixed(0);
     console.log(
-      `${String(done).padStart(8)} ${String(elapsed).padStart(8)} s ${mib(point.rss).padStart(10)} ${mib(point.heap).padStart(10)} ${String(point.handles).padStart(8)} ${String(point.sockets).padStart(8)} ${String(point.serverSockets ?? "n/a").padStart(15)} ${String(point.liveChats).padStart(11)} ${String(errors).padStart(7)}`,
+      `${String(done).padStart(8)} ${String(elapsed).padStart(8)} s ${mib(point.rss).padStart(10)} ${mib(point.heap).padStart(10)} ${mib(point.external).padStart(10)} ${String(point.handles).padStart(8)} ${String(point.sockets).padStart(8)} ${String(point.serverSockets ?? "n/a").padStart(15)} ${String(point.liveChats).padStart(11)} ${String(errors).padStart(7)}`,
     );
   }
   if (performance.now() - started > MAX_MS) {
@@ -219,6 +221,7 @@ const per1000 = (key) => slope(steady.map((s) => [s.chats / 1000, s[key]]));
 const slopes = {
   rss: per1000("rss"),
   heap: per1000("heap"),
+  external: per1000("external"),
   handles: per1000("handles"),
   serverSockets: per1000("serverSockets"),
   serverRss: per1000("serverRss"),
@@ -230,6 +233,7 @@ if (errors) problems.push(`${errors} errors (first: ${firstError})`);
 if (mismatches) problems.push(`${mismatches} replies differ from the server's text`);
 if (final.chats !== 0) problems.push(`${final.chats} chats left on the server`);
 if (slopes.heap > LIMITS.heapBytes) problems.push(`heap grows ${kib(slopes.heap)} per 1,000 chats`);
+if (slopes.external > LIMITS.heapBytes) problems.push(`external memory grows ${kib(slopes.external)} per 1,000 chats`);
 if (slopes.rss > LIMITS.rssBytes) problems.push(`RSS grows ${kib(slopes.rss)} per 1,000 chats`);
 if (Math.abs(slopes.handles) > LIMITS.handles) problems.push(`active handles drift ${slopes.handles.toFixed(3)} per 1,000 chats`);
 if (maxServerSockets > 1) problems.push(`up to ${maxServerSockets} sockets open at the server between chats: the pool grows`);
@@ -242,6 +246,7 @@ console.log(`  RSS             ${kib(slopes.rss).padStart(12)}   (limit ${kib(LI
 const secondHalf = samples.filter((s) => s.chats >= done / 2);
 console.log(`  RSS, 2nd half   ${kib(slope(secondHalf.map((s) => [s.chats / 1000, s.rss]))).padStart(12)}   (from chat ${secondHalf[0]?.chats ?? 0} on: the allocator settled)`);
 console.log(`  heap after gc   ${kib(slopes.heap).padStart(12)}   (limit ${kib(LIMITS.heapBytes)}; from ${mib(steady[0]?.heap ?? 0)} to ${mib(steady.at(-1)?.heap ?? 0)})`);
+console.log(`  external        ${kib(slopes.external).padStart(12)}   (limit ${kib(LIMITS.heapBytes)}; buffers held by JS objects, after gc)`);
 console.log(`  active handles  ${slopes.handles.toFixed(3).padStart(12)}   (range ${handleRange[0]}–${handleRange[1]})`);
 console.log(`  server sockets  ${Number.isNaN(slopes.serverSockets) ? "n/a" : slopes.serverSockets.toFixed(3).padStart(12)}   (at most ${maxServerSockets} open at a sample; the keep-alive pool is per chat and closed with it)`);
 console.log(`  server RSS      ${kib(slopes.serverRss).padStart(12)}   (the server process, for comparison; its request log is emptied at each sample)`);
