@@ -28,6 +28,7 @@ import {
   type OpenAssistantWarning,
 } from "../../src/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
+import { closedPort } from "../helpers/closed-port.js";
 import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
 
 const messages: Messages = [{ role: "user", content: "Hello, how are you?" }];
@@ -455,17 +456,6 @@ describe("OpenAssistant provider: proxies", () => {
     expect(proxy.log.targets).toHaveLength(1);
   });
 });
-
-/** A port on which nothing listens. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /** A reverse proxy that serves `upstream` under `prefix`, as nginx would for a self-hosted site. */
 async function prefixProxy(prefix: string, upstream: string): Promise<{ url: string; close(): Promise<void> }> {

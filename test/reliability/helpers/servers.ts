@@ -35,16 +35,7 @@ async function closeAll(server: Server | HttpServer, sockets: Set<Socket>): Prom
   await once(server, "close");
 }
 
-/** A port on 127.0.0.1 on which nothing listens (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
+export { closedPort } from "../../helpers/closed-port.js";
 
 export interface RecordedHit {
   method: string;
