@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
+import { splitAt } from "../helpers/split-at.js";
 import { ChatEventDecoder, unescapeJsonString } from "../../src/client/chat-events.js";
 import { pydanticJson, pyStringLiteral } from "../../src/emulator/pydantic-json.js";
 import { ProtocolError } from "../../src/errors.js";
@@ -14,18 +15,6 @@ import { Utf8StreamDecoder } from "../../src/sse/sse-decoder.js";
 
 const encoder = new TextEncoder();
 
-/** Cut `data` at the given points (taken modulo its length). */
-function splitAt(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let last = 0;
-  for (const point of points) {
-    parts.push(data.subarray(last, point));
-    last = point;
-  }
-  parts.push(data.subarray(last));
-  return parts;
-}
 
 function decode(chunks: Uint8Array[], maxLineLength?: number): unknown[] {
   const decoder = new ChatEventDecoder({ maxLineLength });

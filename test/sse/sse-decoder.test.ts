@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
+import { splitAt } from "../helpers/split-at.js";
 import { SseDecoder, SseLineTooLongError, type SseEvent } from "../../src/sse/sse-decoder.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -14,18 +15,6 @@ function decode(chunks: Array<Uint8Array | string>, options?: ConstructorParamet
   return out;
 }
 
-/** Split a byte array at the given cut points. */
-function splitAt(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let last = 0;
-  for (const point of points) {
-    parts.push(data.subarray(last, point));
-    last = point;
-  }
-  parts.push(data.subarray(last));
-  return parts;
-}
 
 const data = (d: string, extra: Partial<SseEvent> = {}): SseEvent => ({ event: undefined, id: undefined, data: d, ...extra });
 
