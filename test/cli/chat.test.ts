@@ -1,22 +1,14 @@
 /** `oasst chat` piped: child processes of the built binary against the emulator. */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import type { Emulator } from "../../src/emulator/emulator.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import type { Messages } from "../../src/provider/provider-types.js";
-import { assertBuilt, collect, eventually, makeTempHome, runCli, spawnCli, waitForOutput, type CliResult, type TempHome } from "./cli-harness.js";
+import { assertBuilt, collect, eventually, makeTempHome, runCli, spawnCli, waitForOutput, type CliResult, type TempHome, emulatorPool, serverEnv } from "./cli-harness.js";
 
 let home: TempHome;
-const emulators: Emulator[] = [];
+const emulators = emulatorPool();
+const emulator = emulators.start;
 
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const server = await startEmulator({ quiet: true, ...options });
-  emulators.push(server);
-  return server;
-}
-
-function serverEnv(server: Emulator): Record<string, string> {
-  return { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie };
-}
 
 function replyTo(server: Emulator, messages: Messages, maxNewTokens?: number): string {
   return server.expectedReply(prompterContent(messages), { maxNewTokens });
@@ -42,7 +34,7 @@ beforeEach(async () => {
   home = await makeTempHome();
 });
 afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((server) => server.stop()));
+  await emulators.stopAll();
   await home.remove();
 });
 

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
@@ -122,4 +123,24 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Local servers started by a test file, all stopped at once in its afterEach. */
+export function emulatorPool(): { start(options?: EmulatorOptions): Promise<Emulator>; stopAll(): Promise<void> } {
+  const running: Emulator[] = [];
+  return {
+    async start(options = {}) {
+      const server = await startEmulator({ quiet: true, ...options });
+      running.push(server);
+      return server;
+    },
+    async stopAll() {
+      await Promise.all(running.splice(0).map((server) => server.stop()));
+    },
+  };
+}
+
+/** The environment that points the CLI at `server` with its session cookie. */
+export function serverEnv(server: Emulator): Record<string, string> {
+  return { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie };
 }

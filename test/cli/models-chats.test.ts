@@ -2,22 +2,14 @@
 import { readFile } from "node:fs/promises";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAssistantClient } from "../../src/client/client.js";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import type { Emulator } from "../../src/emulator/emulator.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
-import { assertBuilt, makeTempHome, runCli, type TempHome } from "./cli-harness.js";
+import { assertBuilt, makeTempHome, runCli, type TempHome, emulatorPool, serverEnv } from "./cli-harness.js";
 
 let home: TempHome;
-const emulators: Emulator[] = [];
+const emulators = emulatorPool();
+const emulator = emulators.start;
 
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const server = await startEmulator({ quiet: true, ...options });
-  emulators.push(server);
-  return server;
-}
-
-function serverEnv(server: Emulator): Record<string, string> {
-  return { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie };
-}
 
 /** Chats left on the server, as a browser session would leave them: each with its first prompt as title. */
 async function createChats(server: Emulator, prompts: string[]): Promise<string[]> {
@@ -40,7 +32,7 @@ beforeEach(async () => {
   home = await makeTempHome();
 });
 afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((server) => server.stop()));
+  await emulators.stopAll();
   await home.remove();
 });
 

@@ -4,21 +4,17 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAssistantClient } from "../../src/client/client.js";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import type { Emulator } from "../../src/emulator/emulator.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import type { Messages } from "../../src/provider/provider-types.js";
-import { assertBuilt, eventually, makeTempHome, type TempHome } from "./cli-harness.js";
+import { assertBuilt, eventually, makeTempHome, type TempHome, emulatorPool } from "./cli-harness.js";
 import { stopTmuxServer, TmuxPane } from "./tmux-harness.js";
 
 let home: TempHome;
-const emulators: Emulator[] = [];
+const emulators = emulatorPool();
+const emulator = emulators.start;
 const panes: TmuxPane[] = [];
 
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const server = await startEmulator({ quiet: true, ...options });
-  emulators.push(server);
-  return server;
-}
 
 async function pane(args: string[], server: Emulator, env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
   const started = await TmuxPane.start(args, home, { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, ...env });
@@ -40,7 +36,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await Promise.all(panes.splice(0).map((p) => p.kill()));
-  await Promise.all(emulators.splice(0).map((server) => server.stop()));
+  await emulators.stopAll();
   await home.remove();
 });
 afterAll(() => stopTmuxServer());

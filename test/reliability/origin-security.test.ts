@@ -12,11 +12,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OpenAssistant, ProtocolError, startEmulator, type Emulator, type Messages, type OpenAssistantWarning } from "../../src/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { startConnectProxy, startSocks5Proxy } from "../helpers/proxy-servers.js";
-import { assertBuilt, chatInChild, CLI } from "./helpers/child.js";
+import { assertBuilt, chatInChild } from "./helpers/child.js";
 import { failFirst, startFlakyFront } from "./helpers/flaky-front.js";
 import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
+import { runCli } from "./helpers/run-cli.js";
 import { hasOpenssl, makeCertificate, startHttpsRedirect, startRecorder, startTap, startTlsFront, type TestCertificate } from "./helpers/servers.js";
-import { spawn } from "node:child_process";
 
 const MODEL = "OA_SFT_Llama_30B_6";
 const messages: Messages = [{ role: "user", content: "Where do my cookies go?" }];
@@ -174,7 +174,7 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     stops.push(() => tap.close());
     const result = await runCli(
       ["chat", "--base-url", url, "--cookie", server.cookie, "--proxy", `http://carol:proxy-pw-5678@127.0.0.1:${tap.port}`, "--verbose", messages[0]!.content],
-      { NODE_EXTRA_CA_CERTS: cert().certPath },
+      { env: { NODE_EXTRA_CA_CERTS: cert().certPath } },
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${server.expectedReply(prompterContent(messages))}\n`);
@@ -190,7 +190,7 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
     stops.push(() => secure.close());
     const result = await runCli(["chat", "--base-url", secure.url, "--cookie", "next-auth.session-token=tls-secret-1234", "Hi"], {
-      NODE_EXTRA_CA_CERTS: cert().certPath,
+      env: { NODE_EXTRA_CA_CERTS: cert().certPath },
     });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/^error: POST \/api\/chat was redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:\d+\/api\/chat\); oasst does not follow redirects/m);
@@ -198,23 +198,3 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     expect(plain.hits).toEqual([]);
   });
 });
-
-/** The built CLI with a clean environment (no HOME config, no proxies from the machine). */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", NO_COLOR: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
