@@ -1,7 +1,8 @@
 /**
  * Item 4, gateway overhead: a 1,024-token reply through `oasst serve` (a child process)
  * with the `openai` npm client, streamed and not, against the provider called directly
- * (`OpenAssistant.createAsync`) in this process. Interleaved runs; medians.
+ * (`OpenAssistant.createAsync`) in this process, and the openai client against a stub
+ * that answers at once (its own cost). Interleaved runs; medians.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -46,17 +47,63 @@ async function startGateway(server) {
 }
 
 /**
+ * A server that answers every chat completion at once with a canned 1,024-token reply
+ * (JSON, or one SSE chunk and `[DONE]`): what the openai client costs by itself, a
+ * floor under the gateway rows that no gateway can remove.
+ */
+async function startStub(text) {
+  const completion = JSON.stringify({
+    id: "chatcmpl-stub", object: "chat.completion", created: 0, model: MODEL,
+    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: "length" }],
+    usage: { prompt_tokens: 7, completion_tokens: GATEWAY_TOKENS, total_tokens: GATEWAY_TOKENS + 7 },
+  });
+  const chunk = JSON.stringify({
+    id: "chatcmpl-stub", object: "chat.completion.chunk", created: 0, model: MODEL,
+    choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }],
+  });
+  const stream = `data: ${chunk}\n\ndata: [DONE]\n\n`;
+  const source = `
+    const stream = ${JSON.stringify(stream)}, completion = ${JSON.stringify(completion)};
+    const server = require("node:http").createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8").on("data", (c) => (body += c)).on("end", () => {
+        const streamed = JSON.parse(body).stream === true;
+        res.writeHead(200, { "content-type": streamed ? "text/event-stream" : "application/json" });
+        res.end(streamed ? stream : completion);
+      });
+    }).listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));`;
+  const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (line) => {
+      const match = /listening on (\S+)/.exec(line);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`the stub server exited with ${code}`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}
+
+/**
  * @param {import("./server-process.mjs").BenchServer} server
  * @param {{ quick: boolean, runs?: number, log: (line: string) => void }} options
  */
 export async function gatewayOverhead(server, options) {
   const runs = options.runs ?? (options.quick ? 10 : 30);
   const { default: OpenAI } = await import("openai");
+  const expected = replyTokens(prompterContent(PROMPT), GATEWAY_TOKENS).join("");
   const gateway = await startGateway(server);
+  const stub = await startStub(expected);
   try {
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "bench", maxRetries: 0 });
+    const openaiStub = new OpenAI({ baseURL: `${stub.url}/v1`, apiKey: "bench", maxRetries: 0 });
     const messages = [{ role: "user", content: PROMPT }];
-    const expected = replyTokens(prompterContent(PROMPT), GATEWAY_TOKENS).join("");
     const check = (name, text) => {
       if (text !== expected) throw new Error(`gateway-overhead: ${name} got ${text.length} chars, expected ${expected.length}`);
     };
@@ -90,6 +137,22 @@ export async function gatewayOverhead(server, options) {
           check("gateway-json", completion.choices[0]?.message?.content ?? "");
           return seconds;
         },
+        "openai-stub-stream": async () => {
+          const started = performance.now();
+          const stream = await openaiStub.chat.completions.create({ model: MODEL, messages, stream: true, max_tokens: GATEWAY_TOKENS });
+          let text = "";
+          for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+          const seconds = (performance.now() - started) / 1000;
+          check("openai-stub-stream", text);
+          return seconds;
+        },
+        "openai-stub-json": async () => {
+          const started = performance.now();
+          const completion = await openaiStub.chat.completions.create({ model: MODEL, messages, max_tokens: GATEWAY_TOKENS });
+          const seconds = (performance.now() - started) / 1000;
+          check("openai-stub-json", completion.choices[0]?.message?.content ?? "");
+          return seconds;
+        },
       },
       runs,
       options.verbose ? options.log : () => {},
@@ -99,5 +162,6 @@ export async function gatewayOverhead(server, options) {
     return { tokens: GATEWAY_TOKENS, runs, variants: results, liveChats: status.liveChats };
   } finally {
     await gateway.stop();
+    await stub.stop();
   }
 }

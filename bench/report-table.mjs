@@ -145,10 +145,12 @@ export function reportTable(results) {
       const base = item.variants.provider.median;
       const rows = [["path", "ms", "min–max", "added"]];
       for (const [key, r] of Object.entries(item.variants)) {
-        rows.push([key, ms(r.median), `${ms(r.min)}–${ms(r.max)}`, key === "provider" ? "" : `+${percent(r.median / base - 1)}`]);
+        const added = key === "provider" ? "" : key.startsWith("openai-stub") ? `(${percent(r.median / base)} of provider)` : `+${percent(r.median / base - 1)}`;
+        rows.push([key, ms(r.median), `${ms(r.min)}–${ms(r.max)}`, added]);
       }
       out.push(...columns(rows));
-      out.push("  provider = OpenAssistant.createAsync in the bench process; gateway-* = the openai client → oasst serve (a child) → server.");
+      out.push("  provider = OpenAssistant.createAsync in the bench process; gateway-* = the openai client → oasst serve (a child) → server;");
+      out.push("  openai-stub-* = the openai client → a server that answers the same reply at once: the client's own cost, which no gateway removes.");
     } else if (name === "cold-start") {
       out.push(`5. Cold start, median of ${item.runs} runs`);
       const rows = [["command", "ms", "min–max"]];

@@ -1,8 +1,14 @@
 import type { Dispatcher } from "undici";
 import { AbortError, ConnectionError, ConfigError, OpenAssistantError, StreamError, TimeoutError } from "../errors.js";
 import { redactUrl } from "../redact.js";
-import { errorForStatus, parseJsonBody, type CallContext } from "./http-errors.js";
-import { createDispatcher } from "./proxy.js";
+import { parseJsonBody, type CallContext } from "./http-errors.js";
+import { FetchResponse, QueuedResponse, type HttpResponse } from "./http-response.js";
+import type { AbortLike } from "./http1/connection.js";
+import { Http1Pool } from "./http1/pool.js";
+import { createProxyDispatcher, proxyFromEnv } from "./proxy.js";
+import { dispatchRequest } from "./undici-dispatch.js";
+
+export type { HttpResponse } from "./http-response.js";
 
 /** A fetch function: the global one, undici's, or a test double. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -42,33 +48,52 @@ export interface Call extends CallContext {
 }
 
 /**
- * A timer plus an AbortController: aborts the request when the caller's signal
- * fires or when `ms` pass without `refresh()`, and remembers which of the two it was.
+ * A request's timer and its abort: fires when the caller's signal fires or when `ms`
+ * pass without `refresh()`, and remembers which of the two it was. The package's own
+ * connections listen to it directly; an AbortSignal is made only for fetch and undici.
  */
-export class Deadline {
-  readonly signal: AbortSignal;
+export class Deadline implements AbortLike {
   readonly ms: number;
-  #controller = new AbortController();
+  #aborted = false;
+  #reason: unknown;
+  #listeners: Array<() => void> = [];
+  #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #user: AbortSignal | undefined;
   #timedOut = false;
-  readonly #onUserAbort = () => this.#controller.abort(this.#user?.reason);
+  readonly #onUserAbort = () => this.#abort(this.#user?.reason);
 
   constructor(ms: number, user?: AbortSignal) {
     this.ms = ms;
-    this.signal = this.#controller.signal;
     this.#user = user;
     if (user?.aborted) {
-      this.#controller.abort(user.reason);
+      this.#abort(user.reason);
     } else {
       user?.addEventListener("abort", this.#onUserAbort, { once: true });
       if (Number.isFinite(ms) && ms > 0) {
         this.#timer = setTimeout(() => {
           this.#timedOut = true;
-          this.#controller.abort(new Error(`timeout after ${ms} ms`));
+          this.#abort(new Error(`timeout after ${ms} ms`));
         }, ms);
       }
     }
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** The same abort as an AbortSignal, for fetch and undici. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
   }
 
   get timedOut(): boolean {
@@ -77,6 +102,15 @@ export class Deadline {
 
   get userAborted(): boolean {
     return !this.#timedOut && this.#user?.aborted === true;
+  }
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const index = this.#listeners.indexOf(listener);
+    if (index !== -1) this.#listeners.splice(index, 1);
   }
 
   /** Restart the silence timer (called on every chunk of a stream). */
@@ -89,47 +123,73 @@ export class Deadline {
     this.#timer = undefined;
     this.#user?.removeEventListener("abort", this.#onUserAbort);
   }
+
+  #abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    for (const listener of this.#listeners.splice(0)) listener();
+  }
 }
 
 export class HttpTransport {
   readonly baseUrl: URL;
   readonly timeout: number;
+  readonly #origin: string;
+  readonly #basePath: string;
   readonly #headers: Record<string, string>;
+  /** The same plus the JSON body's content type. */
+  readonly #jsonHeaders: Record<string, string>;
   readonly #fetch: FetchLike | undefined;
+  /** The package's own connections: straight to the origin, or through undici when a proxy is in the way. */
+  readonly #pool: Http1Pool | undefined;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #onRequest: TransportOptions["onRequest"];
 
   constructor(options: TransportOptions) {
     this.baseUrl = parseBaseUrl(options.baseUrl);
+    this.#origin = this.baseUrl.origin;
+    this.#basePath = this.baseUrl.pathname;
     this.timeout = options.timeout;
     this.#onRequest = options.onRequest;
-    this.#headers = {
-      ...options.headers,
-      "user-agent": options.userAgent,
-      ...(options.cookieHeader ? { cookie: options.cookieHeader } : {}),
-    };
+    this.#headers = {};
+    for (const [name, value] of Object.entries({ ...options.headers, "user-agent": options.userAgent })) {
+      this.#headers[checkedHeaderName(name)] = checkedHeaderValue(name, value);
+    }
+    if (options.cookieHeader) this.#headers.cookie = options.cookieHeader;
     if (options.fetch) {
       this.#fetch = options.fetch;
     } else {
-      const dispatcher = createDispatcher(this.baseUrl, {
-        proxy: options.proxy,
-        env: options.env,
-        connectTimeout: options.timeout,
-        connections: options.connections,
-      });
-      this.#dispatcher = dispatcher;
       // fetch sent this one by itself; a browser-like client keeps sending it.
-      if (!Object.keys(this.#headers).some((name) => name.toLowerCase() === "accept")) this.#headers.accept = "*/*";
+      this.#headers.accept ??= "*/*";
+    }
+    this.#jsonHeaders = { ...this.#headers, "content-type": "application/json" };
+    if (options.fetch) return;
+    const proxy = options.proxy ?? proxyFromEnv(this.baseUrl, options.env);
+    if (proxy) {
+      this.#dispatcher = createProxyDispatcher(proxy, { connectTimeout: options.timeout, connections: options.connections });
+    } else {
+      this.#pool = new Http1Pool(this.baseUrl, { connectTimeout: options.timeout, connections: options.connections });
     }
   }
 
   /** The absolute URL of an API path ("api/chat"), under the base URL's own path prefix. */
   url(path: string, query?: Record<string, string | undefined>): string {
-    const url = new URL(path, this.baseUrl);
-    for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, value);
+    return this.#origin + this.#target(path, query);
+  }
+
+  /** Path and query string of an API path. */
+  #target(path: string, query: Record<string, string | undefined> | undefined): string {
+    const target = this.#basePath + path;
+    if (!query) return target;
+    const search = new URLSearchParams();
+    for (const key in query) {
+      const value = query[key];
+      if (value !== undefined) search.set(key, value);
     }
-    return url.toString();
+    const text = search.toString();
+    return text ? `${target}?${text}` : target;
   }
 
   /**
@@ -138,20 +198,14 @@ export class HttpTransport {
    */
   async open(call: Call): Promise<{ response: HttpResponse; deadline: Deadline }> {
     const deadline = new Deadline(call.timeout ?? this.timeout, call.signal);
-    const url = this.url(call.path, call.query);
-    const started = performance.now();
-    const headers: Record<string, string> = { ...this.#headers };
-    let body: string | undefined;
-    if (call.json !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(call.json);
-    }
+    const target = this.#target(call.path, call.query);
+    const url = this.#origin + target;
+    const started = this.#onRequest ? performance.now() : 0;
+    const json = call.json !== undefined;
+    const headers = json ? this.#jsonHeaders : this.#headers;
+    const body = json ? JSON.stringify(call.json) : undefined;
     try {
-      const response = this.#dispatcher
-        ? await dispatchRequest(this.#dispatcher, url, call.method, headers, body, deadline.signal)
-        : new FetchResponse(
-            await (this.#fetch as FetchLike)(url, { method: call.method, headers, body, signal: deadline.signal, redirect: "manual" }),
-          );
+      const response = await this.#send(url, target, call.method, headers, body, deadline);
       this.#onRequest?.({ method: call.method, url, status: response.status, ms: performance.now() - started });
       return { response, deadline };
     } catch (error) {
@@ -183,222 +237,49 @@ export class HttpTransport {
 
   /** Close the connection pool (waits for requests in flight). */
   async close(): Promise<void> {
+    await this.#pool?.close();
     await this.#dispatcher?.close();
   }
 
   /** Close the pool at once, cutting requests in flight. */
   async destroy(): Promise<void> {
+    await this.#pool?.destroy();
     await this.#dispatcher?.destroy();
   }
-}
 
-/**
- * An answer whose headers have arrived; the body is read with `text()`, or chunk by
- * chunk with `read()`. Over the package's own undici pool it comes from the dispatcher
- * API (`dispatchRequest`); over a caller's fetch it wraps the fetch Response.
- */
-export interface HttpResponse {
-  readonly status: number;
-  /** 2xx. */
-  readonly ok: boolean;
-  readonly url: string;
-  /** The whole body as text (UTF-8, a leading BOM dropped, as fetch's `text()`). */
-  text(): Promise<string>;
-  /** The next chunk of the body; undefined at its end. */
-  read(): Promise<Uint8Array | undefined>;
-  /** Stop reading: the rest of the body is dropped, with the connection if it is still streaming. */
-  cancel(): void;
-  /** The typed error for this non-2xx answer, given its body. */
-  error(body: string, call: CallContext): OpenAssistantError;
-}
-
-class FetchResponse implements HttpResponse {
-  readonly #response: Response;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  #done = false;
-
-  constructor(response: Response) {
-    this.#response = response;
-  }
-
-  get status(): number {
-    return this.#response.status;
-  }
-
-  get ok(): boolean {
-    return this.#response.ok;
-  }
-
-  get url(): string {
-    return this.#response.url;
-  }
-
-  text(): Promise<string> {
-    return this.#response.text();
-  }
-
-  async read(): Promise<Uint8Array | undefined> {
-    if (this.#done) return undefined;
-    // The reader is taken on the first read only: an error body is read with text() first.
-    this.#reader ??= this.#response.body?.getReader();
-    if (!this.#reader) {
-      this.#done = true;
-      return undefined;
+  async #send(
+    url: string,
+    target: string,
+    method: Call["method"],
+    headers: Record<string, string>,
+    body: string | undefined,
+    deadline: Deadline,
+  ): Promise<HttpResponse> {
+    if (this.#pool) {
+      const answer = await this.#pool.request({ method, path: target, headers, body }, deadline);
+      const lookup = { get: (name: string) => answer.headers.get(name.toLowerCase()) ?? null };
+      return new QueuedResponse(answer.status, lookup, url, answer.body);
     }
-    const { done, value } = await this.#reader.read();
-    if (done) this.#done = true;
-    return done ? undefined : value;
-  }
-
-  cancel(): void {
-    this.#reader?.cancel().catch(() => {});
-  }
-
-  error(body: string, call: CallContext): OpenAssistantError {
-    return errorForStatus(this.#response, body, call);
+    if (this.#dispatcher) return dispatchRequest(this.#dispatcher, url, method, headers, body, deadline.signal);
+    const fetch = this.#fetch as FetchLike;
+    return new FetchResponse(await fetch(url, { method, headers, body, signal: deadline.signal, redirect: "manual" }));
   }
 }
 
-/** Chunks buffered before the socket is paused (undici reads up to 64 KiB at a time). */
-const HIGH_WATER_CHUNKS = 8;
-
-type ResponseHeaders = Record<string, string | string[] | undefined>;
-
-/**
- * A response read through undici's dispatcher API. fetch over the same pool cost about
- * 0.5 ms of CPU per request (Request and Response objects, web streams, header lists)
- * and twice the time of the raw socket for a 200,000-token stream; see BENCHMARKS.md.
- */
-class DispatchedResponse implements HttpResponse {
-  readonly status: number;
-  readonly ok: boolean;
-  readonly url: string;
-  readonly #headers: ResponseHeaders;
-  readonly #controller: Dispatcher.DispatchController;
-  readonly #chunks: Uint8Array[] = [];
-  #waiting: { resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void } | undefined;
-  #ended = false;
-  #failure: { error: unknown } | undefined;
-
-  constructor(controller: Dispatcher.DispatchController, status: number, headers: ResponseHeaders, url: string) {
-    this.#controller = controller;
-    this.status = status;
-    this.ok = status >= 200 && status <= 299;
-    this.#headers = headers;
-    this.url = url;
+/** Header names are tokens (RFC 9110); lower case, as HTTP/1.1 clients send them. */
+function checkedHeaderName(name: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new ConfigError(`The header name ${JSON.stringify(name)} is not valid`, "Header names are letters, digits and !#$%&'*+-.^_`|~ only.");
   }
-
-  /** From the dispatcher: a chunk of the body. */
-  push(chunk: Uint8Array): void {
-    const waiting = this.#waiting;
-    if (waiting) {
-      this.#waiting = undefined;
-      waiting.resolve(chunk);
-      return;
-    }
-    this.#chunks.push(chunk);
-    if (this.#chunks.length >= HIGH_WATER_CHUNKS) this.#controller.pause();
-  }
-
-  /** From the dispatcher: the body is complete. */
-  end(): void {
-    this.#ended = true;
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.resolve(undefined);
-  }
-
-  /** From the dispatcher: the body broke off (network error, or an abort). */
-  fail(error: unknown): void {
-    if (this.#ended) return;
-    this.#failure ??= { error };
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.reject(error);
-  }
-
-  read(): Promise<Uint8Array | undefined> {
-    const chunk = this.#chunks.shift();
-    if (chunk) {
-      if (this.#chunks.length === 0 && this.#controller.paused) this.#controller.resume();
-      return Promise.resolve(chunk);
-    }
-    if (this.#failure) return Promise.reject(this.#failure.error);
-    if (this.#ended) return Promise.resolve(undefined);
-    if (this.#controller.paused) this.#controller.resume();
-    return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-    });
-  }
-
-  async text(): Promise<string> {
-    const chunks: Uint8Array[] = [];
-    for (let chunk = await this.read(); chunk; chunk = await this.read()) chunks.push(chunk);
-    // As fetch's text(): UTF-8, U+FFFD for bad bytes, a leading BOM dropped.
-    return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-  }
-
-  cancel(): void {
-    this.#chunks.length = 0;
-    if (!this.#ended && !this.#failure) this.#controller.abort(new Error("The reader stopped reading"));
-  }
-
-  error(body: string, call: CallContext): OpenAssistantError {
-    // errorForStatus reads status, url and headers.get() only.
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(this.#headers)) {
-      for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
-    }
-    return errorForStatus({ status: this.status, url: this.url, headers }, body, call);
-  }
+  return name.toLowerCase();
 }
 
-/**
- * One request through undici's dispatcher API (no redirects followed, no content decoding):
- * resolves when the headers have arrived; `signal` aborts it at any point.
- */
-function dispatchRequest(
-  dispatcher: Dispatcher,
-  url: string,
-  method: Call["method"],
-  headers: Record<string, string>,
-  body: string | undefined,
-  signal: AbortSignal,
-): Promise<DispatchedResponse> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    let response: DispatchedResponse | undefined;
-    let controller: Dispatcher.DispatchController | undefined;
-    const onAbort = () => {
-      if (controller) controller.abort(signal.reason);
-    };
-    const settle = () => signal.removeEventListener("abort", onAbort);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(started) {
-        controller = started;
-        if (signal.aborted) started.abort(signal.reason);
-      },
-      onResponseStart(started, statusCode, responseHeaders) {
-        response = new DispatchedResponse(started, statusCode, responseHeaders, url);
-        resolve(response);
-      },
-      onResponseData(_controller, chunk) {
-        response?.push(chunk);
-      },
-      onResponseEnd() {
-        settle();
-        response?.end();
-      },
-      onResponseError(_controller, error) {
-        settle();
-        if (response) response.fail(error);
-        else reject(error);
-      },
-    };
-    dispatcher.dispatch({ origin: target.origin, path: target.pathname + target.search, method, headers, body }, handler);
-  });
+/** A line break in a value would start a header (or a request) of its own. */
+function checkedHeaderValue(name: string, value: string): string {
+  if (/[\r\n\0]/.test(value)) {
+    throw new ConfigError(`The value of the header ${name} contains a line break or NUL byte`, "Pass header values on one line.");
+  }
+  return value.trim();
 }
 
 /** Check a base URL and give it the trailing slash that keeps API paths under its prefix. */

@@ -38,10 +38,7 @@ function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
     });
 }
 
-export interface DispatcherOptions {
-  /** Explicit proxy URL; when absent the environment is read. */
-  proxy?: string | undefined;
-  env?: NodeJS.ProcessEnv;
+export interface ProxyDispatcherOptions {
   /** Connect timeout, ms. */
   connectTimeout?: number | undefined;
   /** Most connections to the origin (default unlimited). */
@@ -68,18 +65,13 @@ export function parseProxyUrl(proxy: string): URL {
   return url;
 }
 
-/**
- * One keep-alive connection pool for one origin, going through the proxy when one
- * is configured or found in the environment.
- */
-export function createDispatcher(target: URL, options: DispatcherOptions = {}): Dispatcher {
-  const proxy = options.proxy ?? proxyFromEnv(target, options.env);
+/** A keep-alive connection pool (undici's) whose every connection goes through `proxy`. */
+export function createProxyDispatcher(proxy: string, options: ProxyDispatcherOptions = {}): Dispatcher {
   const connect = { timeout: options.connectTimeout ?? 10_000 };
   const connections = options.connections ?? null;
-  const Agent = undiciAgent();
-  if (!proxy) return new Agent({ connect, connections });
   const url = parseProxyUrl(proxy);
   if (url.protocol === "socks5:" || url.protocol === "socks5h:") {
+    const Agent = undiciAgent();
     return new Agent({ connect: socksConnector(url, connect.timeout), connections });
   }
   const ProxyAgent = undiciProxyAgent();

@@ -11,7 +11,7 @@ import type { UpstreamOptions } from "./open-assistant-reply.js";
 export function gatewayCookies(upstream: UpstreamOptions): Promise<CookieInput> {
   const env = upstream.env ?? process.env;
   const baseUrl = parseBaseUrl(upstream.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL).toString();
-  return resolveSessionCookies(upstream.cookies, baseUrl, {
+  return resolveSessionCookies(upstream.cookies, () => baseUrl, {
     env,
     cookiesDir: upstream.cookiesDir,
     cookiesFile: upstream.cookiesFile,

@@ -78,7 +78,7 @@ async function* chatEventBatches(model: string, messages: Messages, options: Ope
   const content = prompterContent(messages);
   const env = options.env ?? process.env;
   const baseUrl = options.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL;
-  const cookies: CookieInput = await resolveSessionCookies(options.cookies, parseBaseUrl(baseUrl).toString(), {
+  const cookies: CookieInput = await resolveSessionCookies(options.cookies, () => parseBaseUrl(baseUrl).toString(), {
     env,
     cookiesDir: options.cookiesDir,
     cookiesFile: options.cookiesFile,

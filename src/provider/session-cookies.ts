@@ -14,11 +14,11 @@ export function isEmptyCookies(cookies: CookieInput | undefined): boolean {
  */
 export async function resolveSessionCookies(
   cookies: CookieInput | undefined,
-  baseUrl: string,
+  baseUrl: () => string,
   sources: Omit<GetCookiesOptions, "cookies">,
 ): Promise<CookieInput> {
   if (!isEmptyCookies(cookies)) return cookies as CookieInput;
   // Loaded on first use: callers that pass cookies never pay for the browser readers.
   const { getCookies } = await import("../cookies/get-cookies.js");
-  return getCookies(new URL(baseUrl).hostname, sources);
+  return getCookies(new URL(baseUrl()).hostname, sources);
 }

@@ -1,0 +1,246 @@
+/**
+ * An HTTP/1.1 response parser: bytes in, head / body slices / end out. It keeps no
+ * copy of the body: each body callback gets a view into the bytes it was given.
+ * It reads what RFC 9112 says a client must: interim 1xx answers, Content-Length,
+ * chunked bodies (extensions and trailers skipped) and bodies that end with the connection.
+ */
+
+/** Most bytes of a status line plus headers, and of one chunk-size or trailer line. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+const MAX_CHUNK_LINE_BYTES = 4 * 1024;
+
+export interface ResponseHeadFields {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Map<string, string>;
+  /** The connection may carry another request once this body has ended. */
+  keepAlive: boolean;
+}
+
+export interface ParserEvents {
+  onHead(head: ResponseHeadFields): void;
+  onBody(bytes: Uint8Array): void;
+  onEnd(): void;
+}
+
+/** The bytes broke the protocol: the connection can carry nothing more. */
+export class HttpParseError extends Error {
+  readonly code = "HPE_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "HttpParseError";
+  }
+}
+
+const enum State {
+  Head,
+  Fixed,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+const CR = 13;
+const LF = 10;
+const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+
+export class ResponseParser {
+  #state = State.Head;
+  /** Bytes of an unfinished head or chunk line, kept across pushes. */
+  #pending: Buffer | undefined;
+  /** Body bytes still expected: of a Content-Length body, or of the current chunk. */
+  #left = 0;
+  readonly #events: ParserEvents;
+  readonly #headRequest: boolean;
+
+  constructor(events: ParserEvents, options: { headRequest?: boolean } = {}) {
+    this.#events = events;
+    this.#headRequest = options.headRequest ?? false;
+  }
+
+  /** True once the whole response (body included) has been read. */
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** True when the body runs until the connection closes (neither length nor chunked). */
+  get readsUntilClose(): boolean {
+    return this.#state === State.UntilClose;
+  }
+
+  /** Feed bytes from the socket. Returns how many were used: bytes after the response's end are left over. */
+  push(input: Buffer): number {
+    let data = input;
+    let base = 0;
+    if (this.#pending) {
+      // Only heads and chunk lines are kept: join them with what came.
+      base = -this.#pending.length;
+      data = Buffer.concat([this.#pending, input]);
+      this.#pending = undefined;
+    }
+    let at = 0;
+    while (at < data.length && this.#state !== State.Done) {
+      switch (this.#state) {
+        case State.Head:
+          at = this.#head(data, at);
+          break;
+        case State.Fixed: {
+          const take = Math.min(this.#left, data.length - at);
+          this.#left -= take;
+          this.#events.onBody(data.subarray(at, at + take));
+          at += take;
+          if (this.#left === 0) this.#finish();
+          break;
+        }
+        case State.UntilClose:
+          this.#events.onBody(data.subarray(at));
+          at = data.length;
+          break;
+        case State.ChunkSize:
+          at = this.#chunkSize(data, at);
+          break;
+        case State.ChunkData: {
+          const take = Math.min(this.#left, data.length - at);
+          this.#left -= take;
+          this.#events.onBody(data.subarray(at, at + take));
+          at += take;
+          if (this.#left === 0) this.#state = State.ChunkDataEnd;
+          break;
+        }
+        case State.ChunkDataEnd:
+          at = this.#chunkDataEnd(data, at);
+          break;
+        case State.Trailers:
+          at = this.#trailer(data, at);
+          break;
+      }
+      if (at < 0) {
+        // An unfinished line: keep its bytes for the next push.
+        this.#pending = data.subarray(-at - 1);
+        return input.length;
+      }
+    }
+    return Math.max(0, at + base);
+  }
+
+  /** The connection closed: ends a body that runs until then; anything else was cut short. */
+  close(): void {
+    if (this.#state === State.UntilClose) {
+      this.#finish();
+      return;
+    }
+    if (this.#state !== State.Done) {
+      throw new Error(
+        this.#state === State.Head && !this.#pending
+          ? "the server closed the connection without answering"
+          : "the server closed the connection in the middle of the answer",
+      );
+    }
+  }
+
+  #finish(): void {
+    this.#state = State.Done;
+    this.#events.onEnd();
+  }
+
+  /** Returns the next offset, or -(start + 1) when the line is not complete yet. */
+  #head(data: Buffer, at: number): number {
+    const end = data.indexOf(HEAD_END, at);
+    if (end === -1) {
+      if (data.length - at > MAX_HEAD_BYTES) throw new HttpParseError(`the answer's headers are longer than ${MAX_HEAD_BYTES} bytes`);
+      return -(at + 1);
+    }
+    if (end - at > MAX_HEAD_BYTES) throw new HttpParseError(`the answer's headers are longer than ${MAX_HEAD_BYTES} bytes`);
+    const lines = data.toString("latin1", at, end).split("\r\n");
+    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
+    if (!statusLine) throw new HttpParseError(`the answer does not start with an HTTP/1.x status line`);
+    const status = Number(statusLine[2]);
+    const headers = new Map<string, string>();
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      const colon = line.indexOf(":");
+      if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon))) {
+        throw new HttpParseError("the answer has a malformed header line");
+      }
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const before = headers.get(name);
+      headers.set(name, before === undefined ? value : `${before}, ${value}`);
+    }
+    const next = end + 4;
+    // Interim answers (100 Continue, 103 Early Hints) precede the real one.
+    if (status >= 100 && status < 200 && status !== 101) return next;
+    const connection = headers.get("connection")?.toLowerCase() ?? "";
+    let keepAlive = statusLine[1] === "1" ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    const transferEncoding = headers.get("transfer-encoding");
+    const contentLength = headers.get("content-length");
+    if (this.#headRequest || status === 204 || status === 304 || status === 101) {
+      this.#events.onHead({ status, headers, keepAlive: keepAlive && status !== 101 });
+      this.#finish();
+      return next;
+    }
+    if (transferEncoding !== undefined) {
+      if (!/(?:^|,)\s*chunked\s*$/i.test(transferEncoding)) {
+        // Any coding but a final chunked: the body ends with the connection (RFC 9112 6.3).
+        keepAlive = false;
+        this.#state = State.UntilClose;
+      } else {
+        this.#state = State.ChunkSize;
+      }
+    } else if (contentLength !== undefined) {
+      const values = new Set(contentLength.split(",").map((value) => value.trim()));
+      const [only] = values;
+      if (values.size !== 1 || !only || !/^\d{1,15}$/.test(only)) throw new HttpParseError(`the answer has an invalid Content-Length (${contentLength})`);
+      this.#left = Number(only);
+      this.#state = State.Fixed;
+    } else {
+      keepAlive = false;
+      this.#state = State.UntilClose;
+    }
+    this.#events.onHead({ status, headers, keepAlive });
+    if (this.#state === State.Fixed && this.#left === 0) this.#finish();
+    return next;
+  }
+
+  #line(data: Buffer, at: number): number {
+    const end = data.indexOf(LF, at);
+    if (end === -1) {
+      if (data.length - at > MAX_CHUNK_LINE_BYTES) throw new HttpParseError("the answer has a chunk line longer than 4 KiB");
+      return -1;
+    }
+    if (end === at || data[end - 1] !== CR) throw new HttpParseError("the answer's chunked body has a line without CRLF");
+    return end;
+  }
+
+  #chunkSize(data: Buffer, at: number): number {
+    const end = this.#line(data, at);
+    if (end === -1) return -(at + 1);
+    const text = data.toString("latin1", at, end - 1);
+    const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(text);
+    if (!size) throw new HttpParseError("the answer's chunked body has an invalid chunk size");
+    this.#left = Number.parseInt(size[1] as string, 16);
+    this.#state = this.#left === 0 ? State.Trailers : State.ChunkData;
+    return end + 1;
+  }
+
+  #chunkDataEnd(data: Buffer, at: number): number {
+    if (data.length - at < 2) {
+      if (data[at] !== CR) throw new HttpParseError("the answer's chunk is longer than its size");
+      return -(at + 1);
+    }
+    if (data[at] !== CR || data[at + 1] !== LF) throw new HttpParseError("the answer's chunk is longer than its size");
+    this.#state = State.ChunkSize;
+    return at + 2;
+  }
+
+  #trailer(data: Buffer, at: number): number {
+    const end = this.#line(data, at);
+    if (end === -1) return -(at + 1);
+    // Trailer fields are skipped; the empty line ends the body.
+    if (end - at === 1) this.#finish();
+    return end + 1;
+  }
+}
