@@ -33,6 +33,7 @@ export class Http1Pool {
   /** Connects under way. */
   #opening = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #whenQuiet: (() => void) | undefined;
 
   constructor(origin: URL, options: Http1PoolOptions) {
@@ -53,11 +54,13 @@ export class Http1Pool {
     return connection.send(request, signal);
   }
 
-  /** Wait for the requests in flight, then close every connection. */
-  async close(): Promise<void> {
+  /** Take no more requests; wait for those in flight and queued, then close every connection. */
+  close(): Promise<void> {
     this.#closed = true;
-    if (this.#busy.size || this.#waiters.length || this.#opening) await new Promise<void>((resolve) => (this.#whenQuiet = resolve));
-    this.#destroyAll(undefined);
+    return (this.#closing ??= (async () => {
+      if (this.#busy.size || this.#waiters.length || this.#opening) await new Promise<void>((resolve) => (this.#whenQuiet = resolve));
+      this.#destroyAll(undefined);
+    })());
   }
 
   /** Close every connection now; requests in flight fail. */
@@ -132,17 +135,27 @@ export class Http1Pool {
       const timer = setTimeout(() => {
         socket.destroy(Object.assign(new Error(`connect timed out after ${this.#connectTimeout} ms`), { code: "ETIMEDOUT" }));
       }, this.#connectTimeout);
-      const onAbort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-      const done = (error?: unknown) => {
+      const settle = () => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        socket.off("error", done);
-        if (error) reject(error);
-        else resolve(socket);
+        socket.off("error", onError);
+      };
+      const onError = (error: Error) => {
+        settle();
+        reject(error);
+      };
+      // The caller's reason as it is, as in every other phase of a request.
+      const onAbort = () => {
+        settle();
+        socket.destroy();
+        reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      socket.once(secure ? "secureConnect" : "connect", () => done());
-      socket.once("error", done);
+      socket.once(secure ? "secureConnect" : "connect", () => {
+        settle();
+        resolve(socket);
+      });
+      socket.once("error", onError);
       if (signal.aborted) onAbort();
     });
   }
@@ -150,7 +163,8 @@ export class Http1Pool {
   /** A connection finished its request (`reusable`), or is gone. */
   #release(connection: Http1Connection, reusable: boolean): void {
     this.#busy.delete(connection);
-    if (reusable && connection.reusable && !this.#closed) {
+    // Closing turns new requests away; those already queued are still served.
+    if (reusable && connection.reusable && (!this.#closed || this.#waiters.length)) {
       const waiter = this.#waiters.shift();
       if (waiter) {
         waiter.signal.removeEventListener("abort", waiter.onAbort);
@@ -171,7 +185,7 @@ export class Http1Pool {
 
   /** A connection closed or failed to open: the next waiter may open one. */
   #serveWaiter(): void {
-    if (this.#closed || this.#opening + this.#connections.size >= this.#max) return;
+    if (this.#opening + this.#connections.size >= this.#max) return;
     const waiter = this.#waiters.shift();
     if (!waiter) return;
     waiter.signal.removeEventListener("abort", waiter.onAbort);

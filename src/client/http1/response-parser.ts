@@ -46,6 +46,7 @@ const enum State {
 const CR = 13;
 const LF = 10;
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+const LEADING_OR_TRAILING_WHITESPACE = /^[ \t]+|[ \t]+$/g;
 
 export class ResponseParser {
   #state = State.Head;
@@ -150,7 +151,8 @@ export class ResponseParser {
   #head(data: Buffer, at: number): number {
     const end = data.indexOf(HEAD_END, at);
     if (end === -1) {
-      if (data.length - at > MAX_HEAD_BYTES) throw new HttpParseError(`the answer's headers are longer than ${MAX_HEAD_BYTES} bytes`);
+      // The head's limit, plus what may be the start of its closing CRLF CRLF.
+      if (data.length - at > MAX_HEAD_BYTES + 3) throw new HttpParseError(`the answer's headers are longer than ${MAX_HEAD_BYTES} bytes`);
       return -(at + 1);
     }
     if (end - at > MAX_HEAD_BYTES) throw new HttpParseError(`the answer's headers are longer than ${MAX_HEAD_BYTES} bytes`);
@@ -166,7 +168,8 @@ export class ResponseParser {
         throw new HttpParseError("the answer has a malformed header line");
       }
       const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      // Only spaces and tabs surround a value (RFC 9110 5.5).
+      const value = line.slice(colon + 1).replace(LEADING_OR_TRAILING_WHITESPACE, "");
       const before = headers.get(name);
       headers.set(name, before === undefined ? value : `${before}, ${value}`);
     }
