@@ -107,6 +107,23 @@ export async function gatewayOverhead(server, options) {
     const check = (name, text) => {
       if (text !== expected) throw new Error(`gateway-overhead: ${name} got ${text.length} chars, expected ${expected.length}`);
     };
+    // One run through the openai client, streamed or not; seconds to the whole reply.
+    const streamed = (client, name) => async () => {
+      const started = performance.now();
+      const stream = await client.chat.completions.create({ model: MODEL, messages, stream: true, max_tokens: GATEWAY_TOKENS });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+      const seconds = (performance.now() - started) / 1000;
+      check(name, text);
+      return seconds;
+    };
+    const json = (client, name) => async () => {
+      const started = performance.now();
+      const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: GATEWAY_TOKENS });
+      const seconds = (performance.now() - started) / 1000;
+      check(name, completion.choices[0]?.message?.content ?? "");
+      return seconds;
+    };
     const samples = await interleaved(
       {
         provider: async () => {
@@ -121,38 +138,10 @@ export async function gatewayOverhead(server, options) {
           check("provider", text);
           return seconds;
         },
-        "gateway-stream": async () => {
-          const started = performance.now();
-          const stream = await openai.chat.completions.create({ model: MODEL, messages, stream: true, max_tokens: GATEWAY_TOKENS });
-          let text = "";
-          for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
-          const seconds = (performance.now() - started) / 1000;
-          check("gateway-stream", text);
-          return seconds;
-        },
-        "gateway-json": async () => {
-          const started = performance.now();
-          const completion = await openai.chat.completions.create({ model: MODEL, messages, max_tokens: GATEWAY_TOKENS });
-          const seconds = (performance.now() - started) / 1000;
-          check("gateway-json", completion.choices[0]?.message?.content ?? "");
-          return seconds;
-        },
-        "openai-stub-stream": async () => {
-          const started = performance.now();
-          const stream = await openaiStub.chat.completions.create({ model: MODEL, messages, stream: true, max_tokens: GATEWAY_TOKENS });
-          let text = "";
-          for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
-          const seconds = (performance.now() - started) / 1000;
-          check("openai-stub-stream", text);
-          return seconds;
-        },
-        "openai-stub-json": async () => {
-          const started = performance.now();
-          const completion = await openaiStub.chat.completions.create({ model: MODEL, messages, max_tokens: GATEWAY_TOKENS });
-          const seconds = (performance.now() - started) / 1000;
-          check("openai-stub-json", completion.choices[0]?.message?.content ?? "");
-          return seconds;
-        },
+        "gateway-stream": streamed(openai, "gateway-stream"),
+        "gateway-json": json(openai, "gateway-json"),
+        "openai-stub-stream": streamed(openaiStub, "openai-stub-stream"),
+        "openai-stub-json": json(openaiStub, "openai-stub-json"),
       },
       runs,
       options.verbose ? options.log : () => {},

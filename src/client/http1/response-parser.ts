@@ -88,14 +88,10 @@ export class ResponseParser {
         case State.Head:
           at = this.#head(data, at);
           break;
-        case State.Fixed: {
-          const take = Math.min(this.#left, data.length - at);
-          this.#left -= take;
-          this.#events.onBody(data.subarray(at, at + take));
-          at += take;
+        case State.Fixed:
+          at = this.#counted(data, at);
           if (this.#left === 0) this.#finish();
           break;
-        }
         case State.UntilClose:
           this.#events.onBody(data.subarray(at));
           at = data.length;
@@ -103,14 +99,10 @@ export class ResponseParser {
         case State.ChunkSize:
           at = this.#chunkSize(data, at);
           break;
-        case State.ChunkData: {
-          const take = Math.min(this.#left, data.length - at);
-          this.#left -= take;
-          this.#events.onBody(data.subarray(at, at + take));
-          at += take;
+        case State.ChunkData:
+          at = this.#counted(data, at);
           if (this.#left === 0) this.#state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd:
           at = this.#chunkDataEnd(data, at);
           break;
@@ -125,6 +117,14 @@ export class ResponseParser {
       }
     }
     return Math.max(0, at + base);
+  }
+
+  /** Body bytes of a known length (the whole body, or one chunk): as many as are left and came. */
+  #counted(data: Buffer, at: number): number {
+    const take = Math.min(this.#left, data.length - at);
+    this.#left -= take;
+    this.#events.onBody(data.subarray(at, at + take));
+    return at + take;
   }
 
   /** The connection closed: ends a body that runs until then; anything else was cut short. */
