@@ -1,14 +1,14 @@
 /**
  * Item 2, chat setup: sequential chats of 16 tokens through the provider
  * (`OpenAssistant.createAsyncGenerator`): time to first token and whole-chat time
- * (create, prompter message, assistant message, events, delete, pool closed), p50 and
- * p99, beside the same five requests sent by hand on a raw socket (one new connection
- * per chat, as the provider opens one pool per chat): from the connect to the delete's
- * answer, i.e. the sum of the five round trips.
+ * (create, prompter message, assistant message, events, delete), p50 and p99, beside
+ * the same five requests sent by hand on a raw socket kept alive across chats (as the
+ * provider keeps its connection for the next chat): from the first request to the
+ * delete's answer, i.e. the sum of the five round trips.
  * Provider and raw chats alternate, so noise on the machine hits both alike.
  */
 import { performance } from "node:perf_hooks";
-import { rawChat } from "./raw-http.mjs";
+import { RawConnections, rawChat } from "./raw-http.mjs";
 import { MODEL, percentile, prompterContent, samplingParameters } from "./measure.mjs";
 import { URL } from "node:url";
 import process from "node:process";
@@ -45,14 +45,12 @@ export async function chatSetup(server, options) {
   let errors = 0;
   const cpuBefore = (await server.status()).cpuMs;
   const started = performance.now();
+  const rawConnections = new RawConnections(server.url);
+  const rawFields = { model_config_name: MODEL, sampling_parameters: samplingParameters(SETUP_TOKENS), plugins: [] };
   for (let i = 0; i < warmUp + chats; i++) {
     try {
       const chat = await providerChat(server, PROMPT, SETUP_TOKENS);
-      const { ms: rawMs } = await rawChat(server, prompterContent(PROMPT), {
-        model_config_name: MODEL,
-        sampling_parameters: samplingParameters(SETUP_TOKENS),
-        plugins: [],
-      });
+      const { ms: rawMs } = await rawChat(rawConnections, server, prompterContent(PROMPT), rawFields);
       if (i >= warmUp) {
         first.push(chat.first);
         total.push(chat.total);
@@ -64,6 +62,7 @@ export async function chatSetup(server, options) {
     }
     if ((i + 1) % 250 === 0) options.log(`  chat-setup: ${i + 1}/${warmUp + chats} chats`);
   }
+  rawConnections.close();
   const wallMs = performance.now() - started;
   const status = await server.status();
   const p = (values) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });

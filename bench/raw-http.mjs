@@ -1,7 +1,8 @@
 /**
  * HTTP/1.1 by hand over node:net: the "raw" side of the benchmarks. No fetch, no pool,
  * no streams API: bytes written, bytes read. Used for the floor of item 1 (read the
- * event stream's bytes and drop them) and for the raw round trips of item 2.
+ * event stream's bytes and drop them) and for the raw round trips of item 2, on a
+ * connection kept alive across chats, as the provider keeps its own.
  */
 import net from "node:net";
 import { performance } from "node:perf_hooks";
@@ -39,6 +40,11 @@ export class RawConnection {
       this.#error = error;
       this.#wake?.();
     });
+  }
+
+  /** True once the server closed the connection or it failed. */
+  get closed() {
+    return this.#ended || this.#error !== undefined || this.#socket.destroyed;
   }
 
   /** @param {string} baseUrl */
@@ -163,30 +169,52 @@ export class RawConnection {
 }
 
 /**
- * A whole chat by hand on one new connection: create, prompter message, assistant
+ * Connections to the bench server, kept alive from one raw chat to the next, as the
+ * provider keeps its own: `get()` reopens one the server closed.
+ */
+export class RawConnections {
+  /** @type {RawConnection | undefined} */
+  #current;
+  #baseUrl;
+
+  /** @param {string} baseUrl */
+  constructor(baseUrl) {
+    this.#baseUrl = baseUrl;
+  }
+
+  async get() {
+    if (!this.#current || this.#current.closed) this.#current = await RawConnection.connect(this.#baseUrl);
+    return this.#current;
+  }
+
+  close() {
+    this.#current?.close();
+  }
+}
+
+/**
+ * A whole chat by hand on a kept-alive connection: create, prompter message, assistant
  * message, events (read to the end and dropped), delete. Resolves with the time from
- * the connect to the delete's answer (ms) and the event stream's length (bytes).
+ * the first request to the delete's answer (ms: the sum of the five round trips) and
+ * the event stream's length (bytes).
+ * @param {RawConnections} connections
  * @param {{ url: string, cookie: string }} server
  * @param {string} prompterContent
  * @param {object} assistantFields model_config_name, sampling_parameters, plugins
  */
-export async function rawChat(server, prompterContent, assistantFields) {
+export async function rawChat(connections, server, prompterContent, assistantFields) {
+  const connection = await connections.get();
   const started = performance.now();
-  const connection = await RawConnection.connect(server.url);
-  try {
-    const json = async (path, body) => {
-      const answer = await connection.request("POST", path, server.cookie, JSON.stringify(body));
-      if (answer.status !== 200) throw new Error(`raw chat: POST ${path} answered ${answer.status}`);
-      return JSON.parse(answer.body.toString("utf8"));
-    };
-    const chat = await json("/api/chat", {});
-    const prompter = await json("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent, parent_id: null });
-    const assistant = await json("/api/chat/assistant_message", { chat_id: chat.id, parent_id: prompter.id, ...assistantFields });
-    const events = await connection.requestAndDiscard("POST", `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, server.cookie);
-    const removed = await connection.request("DELETE", `/api/chat?chat_id=${chat.id}`, server.cookie);
-    if (events.status !== 200 || removed.status !== 200) throw new Error(`raw chat: events ${events.status}, delete ${removed.status}`);
-    return { ms: performance.now() - started, eventBytes: events.bytes };
-  } finally {
-    connection.close();
-  }
+  const json = async (path, body) => {
+    const answer = await connection.request("POST", path, server.cookie, JSON.stringify(body));
+    if (answer.status !== 200) throw new Error(`raw chat: POST ${path} answered ${answer.status}`);
+    return JSON.parse(answer.body.toString("utf8"));
+  };
+  const chat = await json("/api/chat", {});
+  const prompter = await json("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent, parent_id: null });
+  const assistant = await json("/api/chat/assistant_message", { chat_id: chat.id, parent_id: prompter.id, ...assistantFields });
+  const events = await connection.requestAndDiscard("POST", `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, server.cookie);
+  const removed = await connection.request("DELETE", `/api/chat?chat_id=${chat.id}`, server.cookie);
+  if (events.status !== 200 || removed.status !== 200) throw new Error(`raw chat: events ${events.status}, delete ${removed.status}`);
+  return { ms: performance.now() - started, eventBytes: events.bytes };
 }

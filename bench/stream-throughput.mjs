@@ -5,15 +5,16 @@
  *   - oasst-events  the provider's `OpenAssistant.streamEvents` (one event per token);
  *   - quick-port    global fetch + TextDecoder + split("\n") + JSON.parse per data line;
  *   - seed          the seed's Python (aiohttp; its own timer, as it prints it);
- *   - floor         the same five requests on a raw socket, the event stream's bytes
- *                   read and dropped: what the server and the loopback allow.
+ *   - floor         the same five requests on a raw socket (kept alive across chats,
+ *                   as the provider's is), the event stream's bytes read and dropped:
+ *                   what the server and the loopback allow.
  * Each consumer does what the seed does with a token: counts it and its characters.
  * The warm-up run of each client checks the whole text; the timed runs check the counts.
  * Tokens per second = 200,000 / seconds, median of the runs.
  */
 import process from "node:process";
 import { performance } from "node:perf_hooks";
-import { rawChat } from "./raw-http.mjs";
+import { RawConnections, rawChat } from "./raw-http.mjs";
 import { MODEL, USER_AGENT, interleaved, prompterContent, samplingParameters, summary } from "./measure.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
 import { URL } from "node:url";
@@ -140,7 +141,7 @@ export async function streamThroughput(server, options) {
       return seconds;
     },
     floor: async () => {
-      const chat = await rawChat(server, prompterContent(PROMPT), {
+      const chat = await rawChat(rawConnections, server, prompterContent(PROMPT), {
         model_config_name: MODEL,
         sampling_parameters: samplingParameters(STREAM_TOKENS),
         plugins: [],
@@ -177,7 +178,13 @@ export async function streamThroughput(server, options) {
       return seconds;
     };
   }
-  const samples = await interleaved(watched, runs, options.log);
+  const rawConnections = new RawConnections(server.url);
+  let samples;
+  try {
+    samples = await interleaved(watched, runs, options.log);
+  } finally {
+    rawConnections.close();
+  }
   const results = {};
   for (const [name, seconds] of Object.entries(samples)) {
     const stats = summary(seconds);

@@ -19,6 +19,7 @@ export {
   type RequestOptions,
 } from "./client/client.js";
 export type { FetchLike, RequestTrailEntry } from "./client/http-transport.js";
+export { closeIdleConnections } from "./client/http1/shared-pools.js";
 export { SseDecoder, DEFAULT_MAX_LINE_LENGTH, type SseEvent, type SseDecoderOptions } from "./sse/sse-decoder.js";
 export * from "./emulator/emulator.js";
 export * from "./cookies/index.js";

@@ -38,8 +38,15 @@ export interface ClientOptions {
   fetch?: FetchLike | undefined;
   /** Longest event-stream line accepted (characters). Default 16 MiB. */
   maxLineLength?: number | undefined;
-  /** Most connections the pool opens. Default: as many as requests in flight; the provider uses 1. */
+  /** Most connections the pool opens. Default: as many as requests in flight. */
   connections?: number | undefined;
+  /**
+   * Take direct connections from the process's keep-alive pool for the origin (the
+   * provider does): clients made one after another reuse them, and `close()` leaves
+   * them open for the next (idle ones close after 4 s and never hold the process).
+   * Not with `proxy` or `fetch`. Default false: the client has a pool of its own.
+   */
+  shareConnections?: boolean | undefined;
   /** Environment for OASST_BASE_URL and proxy variables. Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
   /** Called after every request with method, URL, status and time (for a `--verbose` trail). */
@@ -87,6 +94,7 @@ export class OpenAssistantClient {
       env,
       timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
       connections: options.connections,
+      shareConnections: options.shareConnections,
       onRequest: options.onRequest,
     });
   }

@@ -5,6 +5,7 @@ import { parseJsonBody, type CallContext } from "./http-errors.js";
 import { FetchResponse, QueuedResponse, type HttpResponse } from "./http-response.js";
 import type { AbortLike } from "./http1/connection.js";
 import { Http1Pool } from "./http1/pool.js";
+import { sharedPool } from "./http1/shared-pools.js";
 import { createProxyDispatcher, proxyFromEnv } from "./proxy.js";
 import { dispatchRequest } from "./undici-dispatch.js";
 
@@ -35,6 +36,8 @@ export interface TransportOptions {
   timeout: number;
   /** Most connections the pool opens (default: as many as requests in flight). */
   connections?: number | undefined;
+  /** Direct connections come from the process's shared keep-alive pool (`connections` then does not apply). */
+  shareConnections?: boolean | undefined;
   onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
 }
 
@@ -144,6 +147,8 @@ export class HttpTransport {
   readonly #fetch: FetchLike | undefined;
   /** The package's own connections: straight to the origin, or through undici when a proxy is in the way. */
   readonly #pool: Http1Pool | undefined;
+  /** The pool is the process's, not this transport's: close() leaves it open. */
+  readonly #sharedPool: boolean = false;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #onRequest: TransportOptions["onRequest"];
 
@@ -169,6 +174,9 @@ export class HttpTransport {
     const proxy = options.proxy ?? proxyFromEnv(this.baseUrl, options.env);
     if (proxy) {
       this.#dispatcher = createProxyDispatcher(proxy, { connectTimeout: options.timeout, connections: options.connections });
+    } else if (options.shareConnections) {
+      this.#pool = sharedPool(this.baseUrl, options.timeout);
+      this.#sharedPool = true;
     } else {
       this.#pool = new Http1Pool(this.baseUrl, { connectTimeout: options.timeout, connections: options.connections });
     }
@@ -235,15 +243,15 @@ export class HttpTransport {
     return parseJsonBody<T>(body, call, status);
   }
 
-  /** Close the connection pool (waits for requests in flight). */
+  /** Close the connection pool (waits for requests in flight); a shared pool stays open for other clients. */
   async close(): Promise<void> {
-    await this.#pool?.close();
+    if (!this.#sharedPool) await this.#pool?.close();
     await this.#dispatcher?.close();
   }
 
-  /** Close the pool at once, cutting requests in flight. */
+  /** Close the pool at once, cutting requests in flight; a shared pool stays open for other clients. */
   async destroy(): Promise<void> {
-    await this.#pool?.destroy();
+    if (!this.#sharedPool) await this.#pool?.destroy();
     await this.#dispatcher?.destroy();
   }
 
@@ -282,8 +290,24 @@ function checkedHeaderValue(name: string, value: string): string {
   return value.trim();
 }
 
-/** Check a base URL and give it the trailing slash that keeps API paths under its prefix. */
+/** Base URLs already parsed, by their text: a provider parses the same one for every chat. */
+const parsedBaseUrls = new Map<string, URL>();
+const MAX_PARSED_BASE_URLS = 64;
+
+/**
+ * Check a base URL and give it the trailing slash that keeps API paths under its
+ * prefix. The same text gives the same URL object: read it, never change it.
+ */
 export function parseBaseUrl(baseUrl: string): URL {
+  const known = parsedBaseUrls.get(baseUrl);
+  if (known) return known;
+  const url = checkedBaseUrl(baseUrl);
+  if (parsedBaseUrls.size >= MAX_PARSED_BASE_URLS) parsedBaseUrls.clear();
+  parsedBaseUrls.set(baseUrl, url);
+  return url;
+}
+
+function checkedBaseUrl(baseUrl: string): URL {
   let url: URL;
   try {
     url = new URL(baseUrl);

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closeIdleConnections } from "../client/http1/shared-pools.js";
 import { ConfigError } from "../errors.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { gatewayWithLimiter, type GatewayOptions } from "./create-gateway.js";
@@ -70,6 +71,8 @@ async function closeServer(server: Server, shutdown: AbortController, limiter: C
   await closed;
   clearInterval(idle);
   clearTimeout(linger);
+  // The upstream connections kept alive for the next reply: there is none.
+  closeIdleConnections();
 }
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {

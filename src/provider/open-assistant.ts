@@ -95,8 +95,9 @@ async function* chatEventBatches(model: string, messages: Messages, options: Ope
     headers: options.headers,
     fetch: options.fetch,
     maxLineLength: options.maxLineLength,
-    // A chat's requests run one after another: one connection serves them all.
+    // A chat's requests run one after another on one connection; direct ones come from the shared pool, so the next chat reuses it.
     connections: 1,
+    shareConnections: true,
     env,
     onRequest: options.onRequest,
   });

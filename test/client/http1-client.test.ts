@@ -1133,3 +1133,110 @@ describe("Http1Pool", () => {
     await expect(readAll(response.body)).rejects.toThrow(/in the middle/);
   });
 });
+
+describe("Http1Pool: kept-alive connections that went stale", () => {
+  /** A server that answers the first request of each connection, then closes it when the second arrives, unanswered. */
+  async function closesOnSecondRequest(): Promise<Listening & { heads: string[] }> {
+    const heads: string[] = [];
+    const counts = new WeakMap<Socket, number>();
+    const server = await rawServer((socket, head) => {
+      heads.push(head.split("\r\n")[0] as string);
+      const count = (counts.get(socket) ?? 0) + 1;
+      counts.set(socket, count);
+      if (count === 1) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else socket.destroy();
+    });
+    cleanups.push(() => server.close());
+    return Object.assign(server, { heads });
+  }
+
+  it("sends a request once more, on a new connection, when the reused one closes before any byte of the answer", async () => {
+    const server = await closesOnSecondRequest();
+    const pool = newPool(server.url, 1);
+    expect(await (await pool.request(get("/first"), bounded())).body.text()).toBe("ok");
+    const post = { method: "POST", path: "/second", headers: {}, body: "{}" };
+    expect(await (await pool.request(post, bounded())).body.text()).toBe("ok");
+    expect(server.heads).toEqual(["GET /first HTTP/1.1", "POST /second HTTP/1.1", "POST /second HTTP/1.1"]);
+    expect(server.connections).toBe(2);
+  });
+
+  it("does not send again when the connection was new", async () => {
+    const server = await rawServer((socket) => socket.destroy());
+    cleanups.push(() => server.close());
+    const pool = newPool(server.url, 1);
+    await expect(pool.request(get("/"), bounded())).rejects.toThrow();
+    expect(server.connections).toBe(1);
+  });
+
+  it("does not send again once a byte of the answer came", async () => {
+    let count = 0;
+    const server = await rawServer((socket) => {
+      count++;
+      if (count === 1) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else socket.end("HTTP/1.1 200");
+    });
+    cleanups.push(() => server.close());
+    const pool = newPool(server.url, 1);
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    await expect(pool.request(get("/"), bounded())).rejects.toThrow(/closed the connection in the middle/);
+    expect(count).toBe(2);
+    expect(server.connections).toBe(1);
+  });
+
+  it("does not send again when the caller aborted", async () => {
+    const server = await closesOnSecondRequest();
+    const pool = newPool(server.url, 1);
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    const controller = new AbortController();
+    const pending = pool.request(get("/"), controller.signal);
+    controller.abort("stop");
+    await expect(pending).rejects.toBe("stop");
+    await delay(20);
+    expect(server.connections).toBe(1);
+  });
+});
+
+describe("Http1Pool: idle connections", () => {
+  it("closes a connection that stayed idle for the idle timeout, and opens a new one after", async () => {
+    const server = await httpServer((_request, response) => response.end("ok"));
+    const pool = new Http1Pool(server.url, { connectTimeout: 5000, idleTimeout: 100 });
+    cleanups.push(() => pool.destroy());
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    expect(server.open.size).toBe(1);
+    await until(() => server.open.size === 0, "the idle connection to close");
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    expect(server.connections).toBe(2);
+  });
+
+  it("keeps a connection open while a slow answer outlasts the idle timeout", async () => {
+    const server = await httpServer((request, response) => {
+      if (request.url === "/slow") setTimeout(() => response.end("slow"), 250);
+      else response.end("ok");
+    });
+    const pool = new Http1Pool(server.url, { connectTimeout: 5000, idleTimeout: 100 });
+    cleanups.push(() => pool.destroy());
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    expect(await (await pool.request(get("/slow"), bounded())).body.text()).toBe("slow");
+    expect(server.connections).toBe(1);
+  });
+
+  it("closeIdle() closes idle connections and leaves the busy ones", async () => {
+    const finish: Array<() => void> = [];
+    const server = await httpServer((request, response) => {
+      if (request.url !== "/hold") return void response.end("ok");
+      response.writeHead(200);
+      response.write("he");
+      finish.push(() => response.end("ld"));
+    });
+    const pool = newPool(server.url);
+    const [held, quick] = await Promise.all([pool.request(get("/hold"), bounded()), pool.request(get("/"), bounded())]);
+    expect(await quick.body.text()).toBe("ok");
+    pool.closeIdle();
+    await until(() => server.open.size === 1, "the idle connection to close");
+    finish.forEach((end) => end());
+    expect(await held.body.text()).toBe("held");
+    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
+    expect(server.connections).toBe(2);
+  });
+});

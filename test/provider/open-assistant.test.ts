@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   AbortError,
   AuthError,
   ConfigError,
+  closeIdleConnections,
   ConnectionError,
   ModelNotFoundError,
   OpenAssistant,
@@ -409,6 +410,64 @@ describe("OpenAssistant provider: typed errors", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain("user:password@");
     expect(error.message).not.toContain("pa55word");
+  });
+});
+
+describe("OpenAssistant provider: kept-alive connections", () => {
+  /** A TCP relay in front of the emulator that counts the connections the provider opens. */
+  async function countingRelay(target: string): Promise<{ url: string; connections: number; open: Set<Socket>; close(): Promise<void> }> {
+    const upstream = new URL(target);
+    const relay = { url: "", connections: 0, open: new Set<Socket>(), close: async () => {} };
+    const server = createNetServer((socket) => {
+      relay.connections++;
+      relay.open.add(socket);
+      const onward = connect(Number(upstream.port), upstream.hostname);
+      socket.pipe(onward).pipe(socket);
+      const end = () => {
+        relay.open.delete(socket);
+        socket.destroy();
+        onward.destroy();
+      };
+      socket.on("close", end).on("error", end);
+      onward.on("close", end).on("error", end);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    relay.close = async () => {
+      for (const socket of relay.open) socket.destroy();
+      server.close();
+      await once(server, "close");
+    };
+    return relay;
+  }
+
+  it("runs back-to-back chats on one connection, which closeIdleConnections() closes", async () => {
+    const server = await emulator();
+    const relay = await countingRelay(server.url);
+    servers.push({ stop: () => relay.close() });
+    const options = { ...optionsFor(server), baseUrl: relay.url };
+    for (let i = 0; i < 3; i++) {
+      await expect(OpenAssistant.createAsync(MODEL, messages, options)).resolves.toBe(server.expectedReply(prompterContent(messages)));
+    }
+    expect(server.requests).toHaveLength(15);
+    expect(relay.connections).toBe(1);
+    expect(relay.open.size).toBe(1);
+    expect(server.liveChats()).toBe(0);
+    closeIdleConnections();
+    await vi.waitFor(() => expect(relay.open.size).toBe(0));
+  });
+
+  it("chats in parallel each take a connection of their own", async () => {
+    const server = await emulator({ tokenDelayMs: 2 });
+    const relay = await countingRelay(server.url);
+    servers.push({ stop: () => relay.close() });
+    const options = { ...optionsFor(server), baseUrl: relay.url };
+    const replies = await Promise.all([1, 2, 3].map(() => OpenAssistant.createAsync(MODEL, messages, options)));
+    expect(new Set(replies)).toEqual(new Set([server.expectedReply(prompterContent(messages))]));
+    expect(relay.connections).toBe(3);
+    closeIdleConnections();
+    await vi.waitFor(() => expect(relay.open.size).toBe(0));
   });
 });
 

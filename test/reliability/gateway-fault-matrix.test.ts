@@ -16,7 +16,7 @@
 import { Agent, fetch as undiciFetch } from "undici";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
-import { startEmulator, type Emulator, type Fault, type OpenAssistantWarning } from "../../src/index.js";
+import { closeIdleConnections, startEmulator, type Emulator, type Fault, type OpenAssistantWarning } from "../../src/index.js";
 import { serveGateway, type ServedGateway } from "../../src/gateway/index.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
@@ -223,9 +223,10 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
         timers.forEach(clearTimeout);
       }
     }
-    // The client's pool goes first: then nothing may stay open between client, gateway and server.
+    // The client's pool goes first; the gateway's upstream connection, kept alive for the next
+    // reply, is closed once idle: then nothing may stay open between client, gateway and server.
     await agent.close();
-    const sockets = await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TLSWrap"] });
+    const sockets = await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TLSWrap"], beforeEachPoll: closeIdleConnections });
     const chatsLeft = server?.liveChats();
     await gateway.close();
     gateway = undefined;

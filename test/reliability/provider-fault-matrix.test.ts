@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   AuthError,
+  closeIdleConnections,
   ConnectionError,
   OpenAssistant,
   OpenAssistantError,
@@ -105,7 +106,8 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
   } finally {
     clearTimeout(fallback);
   }
-  const clientSockets = await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TLSWrap"] });
+  // The connection kept alive for the next chat is closed once idle: then nothing may stay open.
+  const clientSockets = await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TLSWrap"], beforeEachPoll: closeIdleConnections });
   const chatsLeft = server?.liveChats();
   await server?.stop();
   try {

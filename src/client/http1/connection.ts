@@ -30,20 +30,37 @@ export interface IncomingResponse {
   body: BodyQueue;
 }
 
+/**
+ * A kept-alive connection closed before a byte of the answer came: the server most
+ * likely closed it as idle while the request was on its way, so it never saw the
+ * request. The pool sends it once more on a new connection.
+ */
+export class StaleConnectionError extends Error {
+  constructor(cause: unknown) {
+    super("the kept-alive connection closed before the answer began", { cause });
+  }
+}
+
 /** Neither the server's silence nor a dead peer is detected here: the caller's signal bounds every wait. */
 export class Http1Connection {
   readonly #socket: Socket;
   readonly #host: string;
+  readonly #idleTimeout: number;
   #current: Exchange | undefined;
   #closed = false;
-  /** Set when the server says how long it keeps an idle connection (`Keep-Alive: timeout=N`). */
+  /** Answers completed on this connection. */
+  #served = 0;
+  /** When an idle connection stops being offered: the idle timeout, or a second short of the server's own. */
   #reusableUntil = Infinity;
+  #idleTimer: NodeJS.Timeout | undefined;
   /** Called once the connection can take the next request, or is gone (`reusable` false). */
   onIdle: (connection: Http1Connection, reusable: boolean) => void = () => {};
 
-  constructor(socket: Socket, host: string) {
+  /** `idleTimeout`: ms an idle connection is kept open for the next request. */
+  constructor(socket: Socket, host: string, idleTimeout = Infinity) {
     this.#socket = socket;
     this.#host = host;
+    this.#idleTimeout = idleTimeout;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#data(chunk));
     socket.on("end", () => this.#ended());
@@ -62,7 +79,7 @@ export class Http1Connection {
     if (signal.aborted) return Promise.reject(signal.reason);
     this.#socket.ref();
     return new Promise((resolve, reject) => {
-      const exchange = new Exchange(request.method === "HEAD", resolve, reject, signal, () => this.destroy(signal.reason));
+      const exchange = new Exchange(request.method === "HEAD", this.#served > 0, resolve, reject, signal, () => this.destroy(signal.reason));
       this.#current = exchange;
       this.#socket.write(serializeRequest(request, this.#host));
     });
@@ -81,6 +98,7 @@ export class Http1Connection {
       this.destroy(new Error("the server sent bytes without a request"));
       return;
     }
+    exchange.answered = true;
     let used: number;
     try {
       used = exchange.parser.push(chunk);
@@ -103,17 +121,31 @@ export class Http1Connection {
     this.#current = undefined;
     exchange.settle();
     const head = exchange.head;
-    const timeout = /\btimeout=(\d+)/i.exec(head?.headers.get("keep-alive") ?? "");
-    // A second short of the server's own limit, so a request never races its close.
-    if (timeout) this.#reusableUntil = Date.now() + Number(timeout[1]) * 1000 - 1000;
+    this.#served++;
     if (extraBytes || !head?.keepAlive) {
       this.#closed = true;
       this.#socket.destroy();
       this.onIdle(this, false);
       return;
     }
+    const keepAlive = head.headers.get("keep-alive");
+    const timeout = keepAlive === undefined ? null : /\btimeout=(\d+)/i.exec(keepAlive);
+    // A second short of the server's own limit, so a request never races its close.
+    const keepMs = Math.min(this.#idleTimeout, timeout ? Number(timeout[1]) * 1000 - 1000 : Infinity);
+    this.#reusableUntil = Date.now() + keepMs;
+    // One timer per connection, armed the first time it turns idle: it looks again when it fires.
+    if (!this.#idleTimer && Number.isFinite(keepMs)) this.#idleTimer = setTimeout(() => this.#closeIfIdle(), Math.max(0, keepMs)).unref();
     this.#socket.unref();
     this.onIdle(this, true);
+  }
+
+  /** Closes the connection once it has been idle past its time; a busy one gets looked at again later. */
+  #closeIfIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.#closed) return;
+    const left = this.#current ? this.#idleTimeout : this.#reusableUntil - Date.now();
+    if (left <= 0) this.destroy();
+    else if (Number.isFinite(left)) this.#idleTimer = setTimeout(() => this.#closeIfIdle(), left).unref();
   }
 
   #ended(): void {
@@ -139,6 +171,7 @@ export class Http1Connection {
   #fail(error: unknown): void {
     const wasClosed = this.#closed;
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     const exchange = this.#current;
     this.#current = undefined;
     exchange?.fail(error ?? new Error("the connection closed"));
@@ -151,6 +184,9 @@ class Exchange {
   readonly parser: ResponseParser;
   head: ResponseHeadFields | undefined;
   body: BodyQueue | undefined;
+  /** A byte of the answer came. */
+  answered = false;
+  readonly #reused: boolean;
   #resolve: ((response: IncomingResponse) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
   readonly #signal: AbortLike;
@@ -158,11 +194,13 @@ class Exchange {
 
   constructor(
     headRequest: boolean,
+    reused: boolean,
     resolve: (response: IncomingResponse) => void,
     reject: (error: unknown) => void,
     signal: AbortLike,
     onAbort: () => void,
   ) {
+    this.#reused = reused;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#signal = signal;
@@ -192,7 +230,8 @@ class Exchange {
 
   fail(error: unknown): void {
     this.settle();
-    if (this.#reject) this.#reject(error);
+    const stale = this.#reused && !this.answered && !this.#signal.aborted;
+    if (this.#reject) this.#reject(stale ? new StaleConnectionError(error) : error);
     else this.body?.fail(error);
     this.#resolve = undefined;
     this.#reject = undefined;

@@ -5,14 +5,19 @@
  */
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { Http1Connection, type AbortLike, type IncomingResponse, type OutgoingRequest } from "./connection.js";
+import { Http1Connection, StaleConnectionError, type AbortLike, type IncomingResponse, type OutgoingRequest } from "./connection.js";
 
 export interface Http1PoolOptions {
   /** Most connections open at once. Default: no limit. */
   connections?: number | undefined;
   /** Longest wait for the TCP (and TLS) handshake, ms. */
   connectTimeout: number;
+  /** How long an idle connection stays open for the next request, ms. Default: 4 s. */
+  idleTimeout?: number | undefined;
 }
+
+/** Below the 5 s that Node's and uvicorn's servers keep an idle connection. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
 
 interface Waiter {
   resolve: (connection: Http1Connection) => void;
@@ -25,6 +30,7 @@ export class Http1Pool {
   readonly #origin: URL;
   readonly #max: number;
   readonly #connectTimeout: number;
+  readonly #idleTimeout: number;
   readonly #idle: Http1Connection[] = [];
   readonly #busy = new Set<Http1Connection>();
   readonly #sockets = new Set<Socket>();
@@ -40,6 +46,7 @@ export class Http1Pool {
     this.#origin = origin;
     this.#max = options.connections ?? Infinity;
     this.#connectTimeout = options.connectTimeout;
+    this.#idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
   }
 
   /** Send a request; resolves when the answer's head has arrived. */
@@ -51,7 +58,15 @@ export class Http1Pool {
       this.#release(connection, true);
       throw signal.reason;
     }
-    return connection.send(request, signal);
+    try {
+      return await connection.send(request, signal);
+    } catch (error) {
+      if (!(error instanceof StaleConnectionError) || this.#closed) throw error;
+      // Once, on a connection of its own: the server closed the old one as idle.
+      const fresh = await this.#open(signal);
+      this.#busy.add(fresh);
+      return fresh.send(request, signal);
+    }
   }
 
   /** Take no more requests; wait for those in flight and queued, then close every connection. */
@@ -61,6 +76,11 @@ export class Http1Pool {
       if (this.#busy.size || this.#waiters.length || this.#opening) await new Promise<void>((resolve) => (this.#whenQuiet = resolve));
       this.#destroyAll(undefined);
     })());
+  }
+
+  /** Close the connections that wait for a request; those in use stay. */
+  closeIdle(): void {
+    for (const connection of this.#idle.splice(0)) connection.destroy();
   }
 
   /** Close every connection now; requests in flight fail. */
@@ -116,7 +136,7 @@ export class Http1Pool {
       throw error;
     }
     this.#opening--;
-    const connection = new Http1Connection(socket, this.#origin.host);
+    const connection = new Http1Connection(socket, this.#origin.host, this.#idleTimeout);
     this.#connections.add(connection);
     connection.onIdle = (idle, reusable) => this.#release(idle, reusable);
     return connection;

@@ -46,7 +46,51 @@ const enum State {
 const CR = 13;
 const LF = 10;
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
-const LEADING_OR_TRAILING_WHITESPACE = /^[ \t]+|[ \t]+$/g;
+/** Characters of a token (RFC 9110 5.6.2), by code: header names are tokens. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[char.charCodeAt(0)] = 1;
+
+function isToken(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 127 || TOKEN_CHARS[code] === 0) return false;
+  }
+  return true;
+}
+
+function isSpaceOrTab(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** `HTTP/1.x NNN` and an optional ` reason`: returns x (0 or 1). */
+function statusLineMinor(head: string, lineEnd: number): number {
+  const minor = head.charCodeAt(7) - 48;
+  const valid =
+    lineEnd >= 12 &&
+    head.startsWith("HTTP/1.") &&
+    (minor === 0 || minor === 1) &&
+    head.charCodeAt(8) === 0x20 &&
+    isDigit(head.charCodeAt(9)) &&
+    isDigit(head.charCodeAt(10)) &&
+    isDigit(head.charCodeAt(11)) &&
+    (lineEnd === 12 || head.charCodeAt(12) === 0x20);
+  if (!valid) throw new HttpParseError(`the answer does not start with an HTTP/1.x status line`);
+  return minor;
+}
+
+/** One length, or the same one repeated ("5, 5", as RFC 9112 6.3 allows); anything else is refused. */
+function contentLengthValue(header: string): number {
+  const values = new Set(header.split(",").map((value) => value.trim()));
+  const [only] = values;
+  if (values.size !== 1 || !only || only.length > 15 || ![...only].every((char) => isDigit(char.charCodeAt(0)))) {
+    throw new HttpParseError(`the answer has an invalid Content-Length (${header})`);
+  }
+  return Number(only);
+}
 
 export class ResponseParser {
   #state = State.Head;
@@ -156,20 +200,25 @@ export class ResponseParser {
       return -(at + 1);
     }
     if (end - at > MAX_HEAD_BYTES) throw new HttpParseError(`the answer's headers are longer than ${MAX_HEAD_BYTES} bytes`);
-    const lines = data.toString("latin1", at, end).split("\r\n");
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-    if (!statusLine) throw new HttpParseError(`the answer does not start with an HTTP/1.x status line`);
-    const status = Number(statusLine[2]);
+    // One latin1 string, read with indexOf and charCodeAt: this runs once per answer, on a cold cache.
+    const head = data.toString("latin1", at, end);
+    let lineEnd = head.indexOf("\r\n");
+    if (lineEnd === -1) lineEnd = head.length;
+    const minor = statusLineMinor(head, lineEnd);
+    const status = (head.charCodeAt(9) - 48) * 100 + (head.charCodeAt(10) - 48) * 10 + (head.charCodeAt(11) - 48);
     const headers = new Map<string, string>();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(":");
-      if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon))) {
-        throw new HttpParseError("the answer has a malformed header line");
-      }
-      const name = line.slice(0, colon).toLowerCase();
+    for (let start = lineEnd + 2; start < head.length; start = lineEnd + 2) {
+      lineEnd = head.indexOf("\r\n", start);
+      if (lineEnd === -1) lineEnd = head.length;
+      const colon = head.indexOf(":", start);
+      if (colon <= start || colon > lineEnd || !isToken(head, start, colon)) throw new HttpParseError("the answer has a malformed header line");
+      const name = head.slice(start, colon).toLowerCase();
       // Only spaces and tabs surround a value (RFC 9110 5.5).
-      const value = line.slice(colon + 1).replace(LEADING_OR_TRAILING_WHITESPACE, "");
+      let from = colon + 1;
+      let to = lineEnd;
+      while (from < to && isSpaceOrTab(head.charCodeAt(from))) from++;
+      while (to > from && isSpaceOrTab(head.charCodeAt(to - 1))) to--;
+      const value = head.slice(from, to);
       const before = headers.get(name);
       headers.set(name, before === undefined ? value : `${before}, ${value}`);
     }
@@ -177,7 +226,7 @@ export class ResponseParser {
     // Interim answers (100 Continue, 103 Early Hints) precede the real one.
     if (status >= 100 && status < 200 && status !== 101) return next;
     const connection = headers.get("connection")?.toLowerCase() ?? "";
-    let keepAlive = statusLine[1] === "1" ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    let keepAlive = minor === 1 ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
     const transferEncoding = headers.get("transfer-encoding");
     const contentLength = headers.get("content-length");
     if (this.#headRequest || status === 204 || status === 304 || status === 101) {
@@ -194,10 +243,7 @@ export class ResponseParser {
         this.#state = State.ChunkSize;
       }
     } else if (contentLength !== undefined) {
-      const values = new Set(contentLength.split(",").map((value) => value.trim()));
-      const [only] = values;
-      if (values.size !== 1 || !only || !/^\d{1,15}$/.test(only)) throw new HttpParseError(`the answer has an invalid Content-Length (${contentLength})`);
-      this.#left = Number(only);
+      this.#left = contentLengthValue(contentLength);
       this.#state = State.Fixed;
     } else {
       keepAlive = false;

@@ -102,10 +102,17 @@ export function trackResources(): ResourceTracker {
   };
 }
 
-/** Poll `tracker.open()` (every 10 ms, at most `timeoutMs`) until it is empty for `kinds` (default all); returns what is left. */
-export async function settleTracked(tracker: ResourceTracker, options: { timeoutMs?: number; kinds?: readonly string[] } = {}): Promise<HandleCounts> {
+/**
+ * Poll `tracker.open()` (every 10 ms, at most `timeoutMs`) until it is empty for `kinds` (default all); returns what is left.
+ * `beforeEachPoll` runs before every look, e.g. to close keep-alive connections that went idle since the last one.
+ */
+export async function settleTracked(
+  tracker: ResourceTracker,
+  options: { timeoutMs?: number; kinds?: readonly string[]; beforeEachPoll?: () => void } = {},
+): Promise<HandleCounts> {
   const deadline = Date.now() + (options.timeoutMs ?? 2_000);
   for (;;) {
+    options.beforeEachPoll?.();
     const open = excessOver({}, tracker.open(), options.kinds);
     if (Object.keys(open).length === 0 || Date.now() > deadline) return open;
     await pause(10);
