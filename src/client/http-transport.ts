@@ -1,9 +1,9 @@
 import type { Dispatcher } from "undici";
 import { AbortError, ConnectionError, ConfigError, OpenAssistantError, StreamError, TimeoutError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { Deadline } from "./deadline.js";
 import { parseJsonBody, type CallContext } from "./http-errors.js";
 import { FetchResponse, QueuedResponse, type HttpResponse } from "./http-response.js";
-import type { AbortLike } from "./http1/connection.js";
 import { Http1Pool } from "./http1/pool.js";
 import { sharedPool } from "./http1/shared-pools.js";
 import { createProxyDispatcher, proxyFromEnv } from "./proxy.js";
@@ -48,92 +48,6 @@ export interface Call extends CallContext {
   json?: unknown;
   signal?: AbortSignal | undefined;
   timeout?: number | undefined;
-}
-
-/**
- * A request's timer and its abort: fires when the caller's signal fires or when `ms`
- * pass without `refresh()`, and remembers which of the two it was. The package's own
- * connections listen to it directly; an AbortSignal is made only for fetch and undici.
- */
-export class Deadline implements AbortLike {
-  readonly ms: number;
-  #aborted = false;
-  #reason: unknown;
-  #listeners: Array<() => void> = [];
-  #controller: AbortController | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #user: AbortSignal | undefined;
-  #timedOut = false;
-  readonly #onUserAbort = () => this.#abort(this.#user?.reason);
-
-  constructor(ms: number, user?: AbortSignal) {
-    this.ms = ms;
-    this.#user = user;
-    if (user?.aborted) {
-      this.#abort(user.reason);
-    } else {
-      user?.addEventListener("abort", this.#onUserAbort, { once: true });
-      if (Number.isFinite(ms) && ms > 0) {
-        this.#timer = setTimeout(() => {
-          this.#timedOut = true;
-          this.#abort(new Error(`timeout after ${ms} ms`));
-        }, ms);
-      }
-    }
-  }
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  get reason(): unknown {
-    return this.#reason;
-  }
-
-  /** The same abort as an AbortSignal, for fetch and undici. */
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  get timedOut(): boolean {
-    return this.#timedOut;
-  }
-
-  get userAborted(): boolean {
-    return !this.#timedOut && this.#user?.aborted === true;
-  }
-
-  addEventListener(_type: "abort", listener: () => void): void {
-    this.#listeners.push(listener);
-  }
-
-  removeEventListener(_type: "abort", listener: () => void): void {
-    const index = this.#listeners.indexOf(listener);
-    if (index !== -1) this.#listeners.splice(index, 1);
-  }
-
-  /** Restart the silence timer (called on every chunk of a stream). */
-  refresh(): void {
-    this.#timer?.refresh();
-  }
-
-  dispose(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#user?.removeEventListener("abort", this.#onUserAbort);
-  }
-
-  #abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-    for (const listener of this.#listeners.splice(0)) listener();
-  }
 }
 
 export class HttpTransport {
