@@ -5,19 +5,51 @@
  * the same five requests sent by hand on a raw socket kept alive across chats (as the
  * provider keeps its connection for the next chat): from the first request to the
  * delete's answer, i.e. the sum of the five round trips.
- * Provider and raw chats alternate, so noise on the machine hits both alike.
+ * For scale, the same five requests through undici's Client. The three alternate chat
+ * by chat, so noise on the machine hits them alike.
  */
 import { performance } from "node:perf_hooks";
 import { RawConnections, rawChat } from "./raw-http.mjs";
 import { MODEL, percentile, prompterContent, samplingParameters } from "./measure.mjs";
 import { URL } from "node:url";
 import process from "node:process";
+import { Client } from "undici";
 
 const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
 const { OpenAssistant } = await import(new URL("index.js", DIST).href);
 
 export const SETUP_TOKENS = 16;
 const PROMPT = "Benchmark: chat setup";
+
+/**
+ * The same five requests through undici's Client (one kept-alive connection, its
+ * lowest-level API, the event stream read and dropped): what the fastest general
+ * HTTP client of Node costs beside the raw socket, for scale.
+ */
+async function undiciChat(client, server, prompt, maxNewTokens) {
+  const headers = { cookie: server.cookie, "content-type": "application/json" };
+  const post = async (path, body) => {
+    const answer = await client.request({ method: "POST", path, headers, body: JSON.stringify(body) });
+    if (answer.statusCode !== 200) throw new Error(`undici chat: POST ${path} answered ${answer.statusCode}`);
+    return answer.body.json();
+  };
+  const started = performance.now();
+  const chat = await post("/api/chat", {});
+  const prompter = await post("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent(prompt), parent_id: null });
+  const assistant = await post("/api/chat/assistant_message", {
+    chat_id: chat.id,
+    parent_id: prompter.id,
+    model_config_name: MODEL,
+    sampling_parameters: samplingParameters(maxNewTokens),
+    plugins: [],
+  });
+  const events = await client.request({ method: "POST", path: `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, headers: { cookie: server.cookie } });
+  for await (const bytes of events.body) void bytes;
+  const removed = await client.request({ method: "DELETE", path: `/api/chat?chat_id=${chat.id}`, headers: { cookie: server.cookie } });
+  await removed.body.dump();
+  if (events.statusCode !== 200 || removed.statusCode !== 200) throw new Error(`undici chat: events ${events.statusCode}, delete ${removed.statusCode}`);
+  return performance.now() - started;
+}
 
 /** One provider chat: ms to the first token and to the end. */
 async function providerChat(server, prompt, maxNewTokens) {
@@ -42,7 +74,9 @@ export async function chatSetup(server, options) {
   const first = [];
   const total = [];
   const raw = [];
+  const undici = [];
   let errors = 0;
+  const undiciClient = new Client(server.url, { pipelining: 1 });
   const cpuBefore = (await server.status()).cpuMs;
   const started = performance.now();
   const rawConnections = new RawConnections(server.url);
@@ -51,10 +85,12 @@ export async function chatSetup(server, options) {
     try {
       const chat = await providerChat(server, PROMPT, SETUP_TOKENS);
       const { ms: rawMs } = await rawChat(rawConnections, server, prompterContent(PROMPT), rawFields);
+      const undiciMs = await undiciChat(undiciClient, server, PROMPT, SETUP_TOKENS);
       if (i >= warmUp) {
         first.push(chat.first);
         total.push(chat.total);
         raw.push(rawMs);
+        undici.push(undiciMs);
       }
     } catch (error) {
       errors++;
@@ -63,6 +99,7 @@ export async function chatSetup(server, options) {
     if ((i + 1) % 250 === 0) options.log(`  chat-setup: ${i + 1}/${warmUp + chats} chats`);
   }
   rawConnections.close();
+  await undiciClient.close();
   const wallMs = performance.now() - started;
   const status = await server.status();
   const p = (values) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
@@ -73,6 +110,7 @@ export async function chatSetup(server, options) {
     firstTokenMs: p(first),
     wholeChatMs: p(total),
     rawRoundTripsMs: p(raw),
+    undiciMs: p(undici),
     serverCpuShare: (status.cpuMs - cpuBefore) / wallMs,
     liveChats: status.liveChats,
   };
