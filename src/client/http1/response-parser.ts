@@ -66,7 +66,16 @@ function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
 }
 
-/** `HTTP/1.x NNN` and an optional ` reason`: returns x (0 or 1). */
+/** A lone CR or LF in `text[start, end)`. */
+function hasLineBreak(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === CR || code === LF) return true;
+  }
+  return false;
+}
+
+/** `HTTP/1.x NNN` and an optional ` reason` (no line break in it): returns x (0 or 1). */
 function statusLineMinor(head: string, lineEnd: number): number {
   const minor = head.charCodeAt(7) - 48;
   const valid =
@@ -78,7 +87,7 @@ function statusLineMinor(head: string, lineEnd: number): number {
     isDigit(head.charCodeAt(10)) &&
     isDigit(head.charCodeAt(11)) &&
     (lineEnd === 12 || head.charCodeAt(12) === 0x20);
-  if (!valid) throw new HttpParseError(`the answer does not start with an HTTP/1.x status line`);
+  if (!valid || hasLineBreak(head, 12, lineEnd)) throw new HttpParseError(`the answer does not start with an HTTP/1.x status line`);
   return minor;
 }
 
