@@ -10,7 +10,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { RawConnections, rawChat } from "./raw-http.mjs";
-import { MODEL, percentile, prompterContent, samplingParameters } from "./measure.mjs";
+import { MODEL, percentile, startReply } from "./measure.mjs";
 import { URL } from "node:url";
 import process from "node:process";
 import { Client } from "undici";
@@ -34,15 +34,7 @@ async function undiciChat(client, server, prompt, maxNewTokens) {
     return answer.body.json();
   };
   const started = performance.now();
-  const chat = await post("/api/chat", {});
-  const prompter = await post("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent(prompt), parent_id: null });
-  const assistant = await post("/api/chat/assistant_message", {
-    chat_id: chat.id,
-    parent_id: prompter.id,
-    model_config_name: MODEL,
-    sampling_parameters: samplingParameters(maxNewTokens),
-    plugins: [],
-  });
+  const { chat, assistant } = await startReply(post, prompt, maxNewTokens);
   const events = await client.request({ method: "POST", path: `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, headers: { cookie: server.cookie } });
   for await (const bytes of events.body) void bytes;
   const removed = await client.request({ method: "DELETE", path: `/api/chat?chat_id=${chat.id}`, headers: { cookie: server.cookie } });
@@ -80,11 +72,10 @@ export async function chatSetup(server, options) {
   const cpuBefore = (await server.status()).cpuMs;
   const started = performance.now();
   const rawConnections = new RawConnections(server.url);
-  const rawFields = { model_config_name: MODEL, sampling_parameters: samplingParameters(SETUP_TOKENS), plugins: [] };
   for (let i = 0; i < warmUp + chats; i++) {
     try {
       const chat = await providerChat(server, PROMPT, SETUP_TOKENS);
-      const { ms: rawMs } = await rawChat(rawConnections, server, prompterContent(PROMPT), rawFields);
+      const { ms: rawMs } = await rawChat(rawConnections, server, PROMPT, SETUP_TOKENS);
       const undiciMs = await undiciChat(undiciClient, server, PROMPT, SETUP_TOKENS);
       if (i >= warmUp) {
         first.push(chat.first);

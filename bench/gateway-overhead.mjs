@@ -18,13 +18,12 @@ const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).hre
 export const GATEWAY_TOKENS = 1024;
 const PROMPT = "Benchmark: gateway overhead";
 
-/** `oasst serve --port 0` in front of the bench server; resolves with its base URL and a stop(). */
-async function startGateway(server) {
-  const child = spawn(
-    process.execPath,
-    [fileURLToPath(new URL("cli/main.js", DIST)), "serve", "--port", "0", "--base-url", server.url, "--cookie", server.cookie],
-    { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" } },
-  );
+/**
+ * A server in a child process: resolves, once it printed "listening on URL" (on stdout
+ * or stderr), with that URL and a stop().
+ */
+async function childServer(name, args, env) {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   const url = await new Promise((resolve, reject) => {
     const look = (chunk) => {
@@ -34,7 +33,7 @@ async function startGateway(server) {
     };
     child.stdout.setEncoding("utf8").on("data", look);
     child.stderr.setEncoding("utf8").on("data", look);
-    child.once("exit", (code) => reject(new Error(`oasst serve exited with ${code}: ${output}`)));
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
   });
   return {
     url,
@@ -46,12 +45,19 @@ async function startGateway(server) {
   };
 }
 
+/** `oasst serve --port 0` in front of the bench server. */
+function startGateway(server) {
+  const cli = fileURLToPath(new URL("cli/main.js", DIST));
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+  return childServer("oasst serve", [cli, "serve", "--port", "0", "--base-url", server.url, "--cookie", server.cookie], env);
+}
+
 /**
  * A server that answers every chat completion at once with a canned 1,024-token reply
  * (JSON, or one SSE chunk and `[DONE]`): what the openai client costs by itself, a
  * floor under the gateway rows that no gateway can remove.
  */
-async function startStub(text) {
+function startStub(text) {
   const completion = JSON.stringify({
     id: "chatcmpl-stub", object: "chat.completion", created: 0, model: MODEL,
     choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: "length" }],
@@ -72,22 +78,7 @@ async function startStub(text) {
         res.end(streamed ? stream : completion);
       });
     }).listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));`;
-  const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.setEncoding("utf8").on("data", (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`the stub server exited with ${code}`)));
-  });
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    },
-  };
+  return childServer("the stub server", ["-e", source], process.env);
 }
 
 /**

@@ -13,6 +13,24 @@ export function samplingParameters(maxNewTokens) {
 }
 /** The prompter message's content for a user prompt, as the seed and the provider write it. */
 export const prompterContent = (prompt) => `<s>[INST]\n${prompt}\n[/INST]`;
+
+/**
+ * The first three requests of a chat (create, prompter message, assistant message)
+ * through any client's `post(path, body)` → parsed JSON; resolves with the chat and
+ * the assistant message, whose events come next.
+ */
+export async function startReply(post, prompt, maxNewTokens) {
+  const chat = await post("/api/chat", {});
+  const prompter = await post("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent(prompt), parent_id: null });
+  const assistant = await post("/api/chat/assistant_message", {
+    chat_id: chat.id,
+    parent_id: prompter.id,
+    model_config_name: MODEL,
+    sampling_parameters: samplingParameters(maxNewTokens),
+    plugins: [],
+  });
+  return { chat, assistant };
+}
 export const USER_AGENT =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36";
 

@@ -8,6 +8,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { URL } from "node:url";
 import { Buffer } from "node:buffer";
+import { startReply } from "./measure.mjs";
 
 /**
  * One keep-alive connection; requests go one after another.
@@ -199,20 +200,18 @@ export class RawConnections {
  * the event stream's length (bytes).
  * @param {RawConnections} connections
  * @param {{ url: string, cookie: string }} server
- * @param {string} prompterContent
- * @param {object} assistantFields model_config_name, sampling_parameters, plugins
+ * @param {string} prompt
+ * @param {number} maxNewTokens
  */
-export async function rawChat(connections, server, prompterContent, assistantFields) {
+export async function rawChat(connections, server, prompt, maxNewTokens) {
   const connection = await connections.get();
   const started = performance.now();
-  const json = async (path, body) => {
+  const post = async (path, body) => {
     const answer = await connection.request("POST", path, server.cookie, JSON.stringify(body));
     if (answer.status !== 200) throw new Error(`raw chat: POST ${path} answered ${answer.status}`);
     return JSON.parse(answer.body.toString("utf8"));
   };
-  const chat = await json("/api/chat", {});
-  const prompter = await json("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent, parent_id: null });
-  const assistant = await json("/api/chat/assistant_message", { chat_id: chat.id, parent_id: prompter.id, ...assistantFields });
+  const { chat, assistant } = await startReply(post, prompt, maxNewTokens);
   const events = await connection.requestAndDiscard("POST", `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, server.cookie);
   const removed = await connection.request("DELETE", `/api/chat?chat_id=${chat.id}`, server.cookie);
   if (events.status !== 200 || removed.status !== 200) throw new Error(`raw chat: events ${events.status}, delete ${removed.status}`);

@@ -15,7 +15,7 @@
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { RawConnections, rawChat } from "./raw-http.mjs";
-import { MODEL, USER_AGENT, interleaved, prompterContent, samplingParameters, summary } from "./measure.mjs";
+import { MODEL, USER_AGENT, interleaved, prompterContent, startReply, summary } from "./measure.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
 import { URL } from "node:url";
 import { TextDecoder } from "node:util";
@@ -35,15 +35,7 @@ const PROMPT = "Benchmark: stream 200,000 tokens";
 async function quickPortChat(base, cookie, prompt, maxNewTokens, keep) {
   const headers = { cookie, "user-agent": USER_AGENT, "content-type": "application/json" };
   const post = async (path, body) => (await fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) })).json();
-  const chat = await post("/api/chat", {});
-  const prompter = await post("/api/chat/prompter_message", { chat_id: chat.id, content: prompterContent(prompt), parent_id: null });
-  const assistant = await post("/api/chat/assistant_message", {
-    chat_id: chat.id,
-    parent_id: prompter.id,
-    model_config_name: MODEL,
-    sampling_parameters: samplingParameters(maxNewTokens),
-    plugins: [],
-  });
+  const { chat, assistant } = await startReply(post, prompt, maxNewTokens);
   const response = await fetch(`${base}/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, { method: "POST", headers });
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -141,11 +133,7 @@ export async function streamThroughput(server, options) {
       return seconds;
     },
     floor: async () => {
-      const chat = await rawChat(rawConnections, server, prompterContent(PROMPT), {
-        model_config_name: MODEL,
-        sampling_parameters: samplingParameters(STREAM_TOKENS),
-        plugins: [],
-      });
+      const chat = await rawChat(rawConnections, server, PROMPT, STREAM_TOKENS);
       floorBytes = chat.eventBytes;
       return chat.ms / 1000;
     },

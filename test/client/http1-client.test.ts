@@ -833,17 +833,11 @@ describe("Http1Pool", () => {
     expect(server.connections).toBe(2);
   });
 
-  it("does not reuse a connection that got bytes past the answer's end", async () => {
-    const server = await rawServer((socket) => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokJUNK"));
-    cleanups.push(() => server.close());
-    const pool = newPool(server.url, 1);
-    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
-    expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
-    expect(server.connections).toBe(2);
-  });
-
-  it("does not reuse a connection past the server's `Keep-Alive: timeout`", async () => {
-    const server = await rawServer((socket) => socket.write("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok"));
+  it.each([
+    ["that got bytes past the answer's end", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokJUNK"],
+    ["past the server's `Keep-Alive: timeout`", "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok"],
+  ])("does not reuse a connection %s", async (_case, answer) => {
+    const server = await rawServer((socket) => socket.write(answer));
     cleanups.push(() => server.close());
     const pool = newPool(server.url, 1);
     expect(await (await pool.request(get("/"), bounded())).body.text()).toBe("ok");
