@@ -57,7 +57,7 @@ export class Http1Connection {
   onIdle: (connection: Http1Connection, reusable: boolean) => void = () => {};
 
   /** `idleTimeout`: ms an idle connection is kept open for the next request. */
-  constructor(socket: Socket, host: string, idleTimeout = Infinity) {
+  constructor(socket: Socket, host: string, idleTimeout: number) {
     this.#socket = socket;
     this.#host = host;
     this.#idleTimeout = idleTimeout;
