@@ -68,7 +68,7 @@ async function quickPortChat(base, cookie, prompt, maxNewTokens, keep) {
  * @param {{ quick: boolean, runs?: number, log: (line: string) => void }} options
  */
 export async function streamThroughput(server, options) {
-  const runs = options.runs ?? (options.quick ? 3 : 7);
+  const runs = options.runs ?? (options.quick ? 3 : 11);
   const expected = replyTokens(prompterContent(PROMPT), STREAM_TOKENS).join("");
   const providerOptions = { baseUrl: server.url, cookies: server.cookies, max_new_tokens: STREAM_TOKENS, env: {} };
   const messages = [{ role: "user", content: PROMPT }];

@@ -78,9 +78,11 @@ export class BodyQueue {
 
   /** The whole body as text: UTF-8, U+FFFD for bad bytes, a leading BOM dropped (as fetch's `text()`). */
   async text(): Promise<string> {
+    // A small answer has usually come whole with its head: no read loop then.
+    if (this.#ended && !this.#failure) return decodeAll(this.#chunks.splice(0));
     const chunks: Uint8Array[] = [];
     for (let chunk = await this.read(); chunk; chunk = await this.read()) chunks.push(chunk);
-    return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    return decodeAll(chunks);
   }
 
   /** Stop reading: what is queued is dropped, and an unfinished transfer is stopped. */
@@ -97,4 +99,8 @@ export class BodyQueue {
     this.#drain = undefined;
     drain?.();
   }
+}
+
+function decodeAll(chunks: Uint8Array[]): string {
+  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
 }

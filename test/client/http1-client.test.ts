@@ -86,6 +86,16 @@ describe("ResponseParser", () => {
     }
   });
 
+  it.each([
+    ["a list", "Content-Length: 5, 5"],
+    ["two headers", "Content-Length: 5\r\nContent-Length: 5"],
+  ])("takes a Content-Length repeated with one value (%s), as RFC 9112 allows", (_name, framing) => {
+    const { parser, got, body } = newParser();
+    feed(parser, [`HTTP/1.1 200 OK\r\n${framing}\r\n\r\nhello`]);
+    expect(body()).toBe("hello");
+    expect(got.ends).toBe(1);
+  });
+
   it("ends a Content-Length: 0 answer at its head", () => {
     const { parser, got } = newParser();
     feed(parser, ["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
@@ -243,6 +253,8 @@ describe("ResponseParser", () => {
       ["a negative Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"],
       ["a non-numeric Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n"],
       ["an empty Content-Length", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n"],
+      ["a Content-Length with a sign", "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello"],
+      ["a Content-Length of 16 digits", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n"],
       ["a non-hex chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n"],
       ["a negative chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n"],
       ["a 0x chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n"],

@@ -75,6 +75,12 @@ function hasLineBreak(text: string, start: number, end: number): boolean {
   return false;
 }
 
+/** One digit or more, nothing else. */
+function isDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return text.length > 0;
+}
+
 /** `HTTP/1.x NNN` and an optional ` reason` (no line break in it): returns x (0 or 1). */
 function statusLineMinor(head: string, lineEnd: number): number {
   const minor = head.charCodeAt(7) - 48;
@@ -93,9 +99,10 @@ function statusLineMinor(head: string, lineEnd: number): number {
 
 /** One length, or the same one repeated ("5, 5", as RFC 9112 6.3 allows); anything else is refused. */
 function contentLengthValue(header: string): number {
+  if (header.length <= 15 && isDigits(header)) return Number(header);
   const values = new Set(header.split(",").map((value) => value.trim()));
   const [only] = values;
-  if (values.size !== 1 || !only || only.length > 15 || ![...only].every((char) => isDigit(char.charCodeAt(0)))) {
+  if (values.size !== 1 || !only || only.length > 15 || !isDigits(only)) {
     throw new HttpParseError(`the answer has an invalid Content-Length (${header})`);
   }
   return Number(only);
