@@ -116,14 +116,11 @@ export function reportTable(results) {
       rows.push(["oasst time to first token", item.firstTokenMs.p50.toFixed(2), item.firstTokenMs.p99.toFixed(2), ratio(item.firstTokenMs.p50 / item.rawRoundTripsMs.p50)]);
       rows.push(["oasst whole chat", item.wholeChatMs.p50.toFixed(2), item.wholeChatMs.p99.toFixed(2), ratio(item.wholeChatMs.p50 / item.rawRoundTripsMs.p50)]);
       rows.push(["five raw round trips (kept alive)", item.rawRoundTripsMs.p50.toFixed(2), item.rawRoundTripsMs.p99.toFixed(2), "1.00×"]);
-      if (item.undiciMs) {
-        // Older results.json files measured undici in the same pass as the provider.
-        const undiciRaw = item.undiciRawMs ?? item.rawRoundTripsMs;
-        rows.push(["undici Client, same five requests", item.undiciMs.p50.toFixed(2), item.undiciMs.p99.toFixed(2), ratio(item.undiciMs.p50 / undiciRaw.p50)]);
-        if (item.undiciRawMs) rows.push(["  raw round trips of that pass", undiciRaw.p50.toFixed(2), undiciRaw.p99.toFixed(2), "1.00×"]);
-      }
+      const { undiciMs: undici, undiciRawMs: undiciRaw } = item;
+      rows.push(["undici Client, same five requests", undici.p50.toFixed(2), undici.p99.toFixed(2), ratio(undici.p50 / undiciRaw.p50)]);
+      rows.push(["  raw round trips of that pass", undiciRaw.p50.toFixed(2), undiciRaw.p99.toFixed(2), "1.00×"]);
       out.push(...columns(rows));
-      if (item.undiciRawMs) out.push("  undici: a pass of its own, alternating with raw chats; its ratio is to that pass's raw p50.");
+      out.push("  undici: a pass of its own, alternating with raw chats; its ratio is to that pass's raw p50.");
       out.push(`  errors ${item.errors}, chats left ${item.liveChats}, server CPU ${percent(item.serverCpuShare)} of the wall time`);
     } else if (name === "concurrency") {
       out.push(`3. Concurrency: chats of ${item.tokens} tokens in one process, median of the runs`);

@@ -99,13 +99,18 @@ function statusLineMinor(head: string, lineEnd: number): number {
 
 /** One length, or the same one repeated ("5, 5", as RFC 9112 6.3 allows); anything else is refused. */
 function contentLengthValue(header: string): number {
-  if (header.length <= 15 && isDigits(header)) return Number(header);
-  const values = new Set(header.split(",").map((value) => value.trim()));
-  const [only] = values;
-  if (values.size !== 1 || !only || only.length > 15 || !isDigits(only)) {
+  // A list is built only when there is one: a single number is the rule.
+  const only = header.includes(",") ? theOneValue(header) : header;
+  if (only === undefined || only.length > 15 || !isDigits(only)) {
     throw new HttpParseError(`the answer has an invalid Content-Length (${header})`);
   }
   return Number(only);
+}
+
+/** The value a comma-separated list repeats, or undefined when its values differ. */
+function theOneValue(list: string): string | undefined {
+  const values = new Set(list.split(",").map((value) => value.trim()));
+  return values.size === 1 ? [...values][0] : undefined;
 }
 
 export class ResponseParser {
