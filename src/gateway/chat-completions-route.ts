@@ -2,7 +2,7 @@ import type { Handler } from "hono";
 import { chatCompletion, completionChunk, completionMeta, usageChunk, usageOf, type CompletionMeta } from "./completion-chunks.js";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./chat-completion-request.js";
 import type { ConcurrencyLimiter, Release } from "./concurrency-limiter.js";
-import { collectReply, streamReply, type ReplyPart, type UpstreamOptions } from "./open-assistant-reply.js";
+import { finishReply, readReply, streamReply, type ReplyPart, type UpstreamOptions } from "./open-assistant-reply.js";
 import { invalidRequest, type GatewayError } from "./openai-errors.js";
 
 export interface ChatCompletionsDeps {
@@ -12,6 +12,8 @@ export interface ChatCompletionsDeps {
   shutdown: AbortSignal | undefined;
   /** Any failure in OpenAI's error shape (secrets masked). */
   describe: (error: unknown) => GatewayError;
+  /** Given, answers end with the reply and the chat's delete runs after, handed to this; else the answer waits for it. */
+  waitUntil: ((task: Promise<void>) => void) | undefined;
 }
 
 const SSE_HEADERS = {
@@ -29,15 +31,17 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
     const signal = AbortSignal.any([c.req.raw.signal, hangUp.signal, ...(deps.shutdown ? [deps.shutdown] : [])]);
     const release = await deps.limiter.acquire(signal);
     const meta = completionMeta(request.model);
-    if (!request.stream) {
-      try {
-        const reply = await collectReply(request, { ...deps.upstream, signal });
-        return c.json(chatCompletion(meta, reply.text, reply.finishReason, usageOf(request.messages, reply.completionTokens)));
-      } finally {
-        release();
-      }
-    }
     const reply = streamReply(request, { ...deps.upstream, signal });
+    /** Once the reply is whole: the end of its stream and its chat's delete, then the slot. */
+    const afterFinish = () => settle(finishReply(reply).then(release), deps.waitUntil);
+    if (!request.stream) {
+      const whole = await readReply(reply).catch((error: unknown) => {
+        release();
+        throw error;
+      });
+      await afterFinish();
+      return c.json(chatCompletion(meta, whole.text, whole.finishReason, usageOf(request.messages, whole.completionTokens)));
+    }
     let first: IteratorResult<ReplyPart, void>;
     try {
       // Failures before the first event (auth, rate limit, unknown model) keep their HTTP status.
@@ -46,9 +50,15 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
       release();
       throw error;
     }
-    const frames = completionFrames(first, reply, request, meta, deps.describe, release);
+    const frames = completionFrames(first, reply, request, meta, deps.describe, release, afterFinish);
     return new Response(eventStream(frames, () => hangUp.abort()), { headers: SSE_HEADERS });
   };
+}
+
+/** `task` handed to `waitUntil`, or awaited when there is none. */
+async function settle(task: Promise<void>, waitUntil: ((task: Promise<void>) => void) | undefined): Promise<void> {
+  if (waitUntil) waitUntil(task);
+  else await task;
 }
 
 async function readJson(request: Request): Promise<unknown> {
@@ -60,7 +70,10 @@ async function readJson(request: Request): Promise<unknown> {
   }
 }
 
-/** The SSE frames of a streamed completion. Owns `release`: the slot is freed once the upstream chat is gone. */
+/**
+ * The SSE frames of a streamed completion. Owns `release`: the slot is freed once the
+ * upstream chat is gone (through `afterFinish` once the reply is whole).
+ */
 async function* completionFrames(
   first: IteratorResult<ReplyPart, void>,
   reply: AsyncGenerator<ReplyPart, void>,
@@ -68,8 +81,10 @@ async function* completionFrames(
   meta: CompletionMeta,
   describe: (error: unknown) => GatewayError,
   release: Release,
+  afterFinish: () => Promise<void>,
 ): AsyncGenerator<string, void, undefined> {
   const withUsage = request.includeUsage;
+  let finished = false;
   try {
     yield frame(completionChunk(meta, { role: "assistant", content: "" }, null, withUsage));
     for (let step = first; !step.done; step = await reply.next()) {
@@ -80,8 +95,10 @@ async function* completionFrames(
       } else if (part.type === "text") {
         yield frame(completionChunk(meta, { content: part.text }, null, withUsage));
       } else {
+        finished = true;
         yield frame(completionChunk(meta, {}, part.finishReason, withUsage));
         if (withUsage) yield frame(usageChunk(meta, usageOf(request.messages, part.completionTokens)));
+        break;
       }
     }
     yield "data: [DONE]\n\n";
@@ -89,8 +106,12 @@ async function* completionFrames(
     // The status line is long gone: the error travels as a last chunk, then the stream ends.
     yield frame(describe(error).toBody());
   } finally {
-    await reply.return();
-    release();
+    if (finished) {
+      await afterFinish();
+    } else {
+      await reply.return();
+      release();
+    }
   }
 }
 

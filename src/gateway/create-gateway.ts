@@ -31,6 +31,13 @@ export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
   maxQueue?: number | undefined;
   /** Abort to shut down: replies in flight end with an error chunk or a 503 and their chats are deleted. */
   shutdown?: AbortSignal | undefined;
+  /**
+   * Given, an answer ends as soon as its reply is whole and the chat's delete (one more
+   * round trip to Open-Assistant) runs after it, handed to this function (e.g. Cloudflare's
+   * `ctx.waitUntil`). Without it the answer ends once the chat is deleted: a runtime may
+   * stop a handler's work when its answer ends. `serveGateway` passes its own.
+   */
+  waitUntil?: ((task: Promise<void>) => void) | undefined;
 }
 
 /**
@@ -45,7 +52,7 @@ export function createGateway(options: GatewayOptions = {}): Hono {
 
 /** The app and the limiter its replies go through (`serveGateway` waits for it to drain on shutdown). */
 export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter } {
-  const { apiKey: keyOption, cors: corsOrigins, maxBodyBytes, maxConcurrent, maxQueue, shutdown, ...upstream } = options;
+  const { apiKey: keyOption, cors: corsOrigins, maxBodyBytes, maxConcurrent, maxQueue, shutdown, waitUntil, ...upstream } = options;
   const env = upstream.env ?? process.env;
   const apiKey = keyOption ?? (env.OASST_API_KEY || undefined);
   const limiter = new ConcurrencyLimiter(
@@ -82,7 +89,7 @@ export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limite
         return response;
       },
     }),
-    chatCompletionsRoute({ upstream, limiter, shutdown, describe }),
+    chatCompletionsRoute({ upstream, limiter, shutdown, describe, waitUntil }),
   );
   return { app, limiter };
 }

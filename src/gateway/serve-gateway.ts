@@ -11,7 +11,7 @@ export const DEFAULT_PORT = 1337;
 /** Once every reply has ended, connections still busy after this long are cut (a client that never closed its side). */
 const LINGER_MS = 1_000;
 
-export interface ServeGatewayOptions extends Omit<GatewayOptions, "shutdown"> {
+export interface ServeGatewayOptions extends Omit<GatewayOptions, "shutdown" | "waitUntil"> {
   /** Address to bind. Default 127.0.0.1: only this machine can call. */
   host?: string | undefined;
   /** Default 1337; 0 picks a free port. */
@@ -35,7 +35,7 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
   const { host = DEFAULT_HOST, port = DEFAULT_PORT, ...gatewayOptions } = options;
   const cookies = await gatewayCookies(gatewayOptions);
   const shutdown = new AbortController();
-  const { app, limiter } = gatewayWithLimiter({ ...gatewayOptions, cookies, shutdown: shutdown.signal });
+  const { app, limiter } = gatewayWithLimiter({ ...gatewayOptions, cookies, shutdown: shutdown.signal, waitUntil: keepAlive });
   // Loaded here so that `oasst/gateway` stays importable on runtimes without Node's HTTP server.
   const { createAdaptorServer } = await import("@hono/node-server");
   // The global Request/Response stay untouched: the gateway may share its process with other code.
@@ -53,6 +53,14 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     port: address.port,
     close: () => (closing ??= closeServer(server, shutdown, limiter)),
   };
+}
+
+/**
+ * Answers end before their chat's delete: this process outlives them, and `close()` waits
+ * for the deletes too, since a reply keeps its limiter slot until its chat is gone.
+ */
+function keepAlive(task: Promise<void>): void {
+  void task;
 }
 
 /** True for addresses only this machine can reach. */

@@ -6,7 +6,7 @@ import { MODEL, eventually, setup } from "./gateway-harness.js";
 const HELLO = [{ role: "user" as const, content: "Hello" }];
 
 describe("POST /v1/chat/completions with the openai client", () => {
-  test("without streaming: one chat.completion with the whole reply, and the chat is deleted", async () => {
+  test("without streaming: one chat.completion with the whole reply, and the chat is deleted after it", async () => {
     const { openai, emulator } = await setup();
     const completion = await openai().chat.completions.create({ model: MODEL, messages: HELLO });
     expect(completion.object).toBe("chat.completion");
@@ -20,7 +20,7 @@ describe("POST /v1/chat/completions with the openai client", () => {
       completion_tokens: 24,
       total_tokens: Math.ceil(prompterContent(HELLO).length / 4) + 24,
     });
-    expect(emulator.liveChats()).toBe(0);
+    await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
   });
 
   test("with streaming: chunks that add up to the reply, a finish chunk, then [DONE]", async () => {
@@ -34,7 +34,7 @@ describe("POST /v1/chat/completions with the openai client", () => {
     expect(text).toBe(emulator.expectedReply(prompterContent(HELLO)));
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("stop");
     expect(chunks.some((chunk) => chunk.usage)).toBe(false);
-    expect(emulator.liveChats()).toBe(0);
+    await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
   });
 
   test("stream_options.include_usage adds a last chunk with no choices and the usage", async () => {

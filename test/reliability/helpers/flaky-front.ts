@@ -1,7 +1,8 @@
 /**
  * A reverse proxy in front of the emulator that can answer some requests itself
- * (a 503 or 429 with or without Retry-After, say) and forwards the rest. It records
- * when each request arrived, to measure the pauses between retries.
+ * (a 503 or 429 with or without Retry-After, say), hold some back for a while, and
+ * forwards the rest. It records when each request arrived, to measure the pauses
+ * between retries, and counts the connections it accepted.
  */
 import { once } from "node:events";
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
@@ -12,6 +13,14 @@ export interface CannedAnswer {
   headers?: Record<string, string>;
   body?: string;
 }
+
+/** Forward the request `holdMs` after it came; end its answer `endAfterMs` after the upstream's answer ended. */
+export interface HeldRequest {
+  holdMs?: number;
+  endAfterMs?: number;
+}
+
+export type FrontPlan = (request: IncomingMessage, path: string) => CannedAnswer | HeldRequest | undefined;
 
 export interface FrontHit {
   method: string;
@@ -26,36 +35,48 @@ export interface FlakyFront {
   hits: FrontHit[];
   /** Arrival times (ms, performance.now) of the requests to `path`. */
   times(path: string): number[];
+  /** Connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
-/** `plan` returns an answer to give instead of forwarding, or undefined to forward to `upstream`. */
-export async function startFlakyFront(upstream: string, plan: (request: IncomingMessage, path: string) => CannedAnswer | undefined): Promise<FlakyFront> {
+/** `plan` returns an answer to give instead of forwarding, a hold before forwarding, or undefined to forward to `upstream` at once. */
+export async function startFlakyFront(upstream: string, plan: FrontPlan): Promise<FlakyFront> {
   const target = new URL(upstream);
   const hits: FrontHit[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const answer = plan(req, path);
-    hits.push({ method: req.method ?? "", path, at: performance.now(), canned: answer?.status });
-    if (answer) {
+    const canned = answer && "status" in answer ? answer : undefined;
+    const held: HeldRequest = answer && !("status" in answer) ? answer : {};
+    const { holdMs = 0, endAfterMs = 0 } = held;
+    hits.push({ method: req.method ?? "", path, at: performance.now(), canned: canned?.status });
+    if (canned) {
       req.resume();
-      res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers }).end(answer.body ?? "");
+      res.writeHead(canned.status, { "content-type": "application/json", ...canned.headers }).end(canned.body ?? "");
       return;
     }
-    const forward = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answerFromUpstream) => {
-        res.writeHead(answerFromUpstream.statusCode ?? 502, answerFromUpstream.headers);
-        answerFromUpstream.pipe(res);
-        answerFromUpstream.on("error", () => res.destroy());
-      },
-    );
-    req.pipe(forward);
-    forward.on("error", () => res.destroy());
-    res.on("close", () => forward.destroy());
+    const forward = () => {
+      const onward = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answerFromUpstream) => {
+          res.writeHead(answerFromUpstream.statusCode ?? 502, answerFromUpstream.headers);
+          answerFromUpstream.pipe(res, { end: endAfterMs === 0 });
+          if (endAfterMs > 0) answerFromUpstream.on("end", () => setTimeout(() => res.end(), endAfterMs));
+          answerFromUpstream.on("error", () => res.destroy());
+        },
+      );
+      req.pipe(onward);
+      onward.on("error", () => res.destroy());
+      res.on("close", () => onward.destroy());
+    };
+    if (holdMs > 0) setTimeout(forward, holdMs);
+    else forward();
   });
   server.on("connection", (socket: Socket) => {
+    connections++;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -65,6 +86,7 @@ export async function startFlakyFront(upstream: string, plan: (request: Incoming
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits,
     times: (path) => hits.filter((hit) => hit.path === path).map((hit) => hit.at),
+    connections: () => connections,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -74,7 +96,7 @@ export async function startFlakyFront(upstream: string, plan: (request: Incoming
 }
 
 /** Answers for the first `count` requests to `path`, then forwarding. */
-export function failFirst(path: string, count: number, answer: CannedAnswer): (request: IncomingMessage, requestPath: string) => CannedAnswer | undefined {
+export function failFirst(path: string, count: number, answer: CannedAnswer): FrontPlan {
   let seen = 0;
   return (_request, requestPath) => (requestPath === path && seen++ < count ? answer : undefined);
 }
