@@ -17,6 +17,7 @@ export {
   type EventStreamTarget,
   type ListChatsQuery,
   type RequestOptions,
+  type EventStreamOptions,
 } from "./client/client.js";
 export type { FetchLike, RequestTrailEntry } from "./client/http-transport.js";
 export { closeIdleConnections } from "./client/http1/shared-pools.js";

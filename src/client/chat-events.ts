@@ -1,5 +1,6 @@
 import { ProtocolError } from "../errors.js";
 import { DEFAULT_MAX_LINE_LENGTH, SseDecoder, Utf8StreamDecoder, type SseEvent } from "../sse/sse-decoder.js";
+import { TokenRunScanner } from "./token-run-scanner.js";
 import type { ChatEvent, ChatEventType } from "./wire-types.js";
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set<ChatEventType>([
@@ -56,12 +57,13 @@ const TOKEN_CHAIN = TOKEN_TAIL + SEPARATOR + TOKEN_HEAD;
 /**
  * The event stream of `POST /api/chat/events`: bytes in, chat events out, per network
  * read. The server's own framing, `data: {"event_type": "token", "text": "…"}` between
- * CRLF pairs, is read here directly: a split on the CRLF pairs, then the token's JSON
- * string unescaped by hand (JSON.parse per event was a third of the client's time on a
- * 200,000-token reply). Everything else (other events, other line ends, comments, fields,
- * a chunk's unfinished end) goes through the standard `SseDecoder` and `parseChatEvent`,
- * so the events are exactly theirs; test/client/chat-event-decoder.test.ts checks it
- * against eventsource-parser and JSON.parse.
+ * CRLF pairs, is read here directly: in an ASCII read (the server escapes everything
+ * else) by the WebAssembly `TokenRunScanner`, otherwise by a split on the CRLF pairs,
+ * and the token's JSON string unescaped by hand (JSON.parse per event was a third of
+ * the client's time on a 200,000-token reply). Everything else (other events, other
+ * line ends, comments, fields, a chunk's unfinished end) goes through the standard
+ * `SseDecoder` and `parseChatEvent`, so the events are exactly theirs;
+ * test/client/chat-event-decoder.test.ts checks it against eventsource-parser and JSON.parse.
  */
 export class ChatEventDecoder {
   readonly #utf8 = new Utf8StreamDecoder();
@@ -72,17 +74,26 @@ export class ChatEventDecoder {
   #clean = true;
   /** Escaped token text (between the quotes) → its value. */
   readonly #unescaped = new Map<string, string>();
+  readonly #scanner = TokenRunScanner.shared();
+  readonly #joinTokens: boolean;
 
-  constructor(options: { maxLineLength?: number | undefined; chatId?: string | undefined } = {}) {
+  /**
+   * `joinTokens`: a run of token events in one read may come as one token event whose
+   * text is theirs joined (for consumers that only want the text: no object per token).
+   */
+  constructor(options: { maxLineLength?: number | undefined; chatId?: string | undefined; joinTokens?: boolean | undefined } = {}) {
     this.#maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
     this.#sse = new SseDecoder({ maxLineLength: this.#maxLineLength });
     this.#chatId = options.chatId;
+    this.#joinTokens = options.joinTokens ?? false;
   }
 
   /** Feed a chunk; returns the chat events it completed. */
   push(chunk: Uint8Array): ChatEvent[] {
     const out: ChatEvent[] = [];
-    this.#scan(this.#utf8.decode(chunk), out);
+    const ascii = this.#scanner ? this.#utf8.ascii(chunk) : undefined;
+    if (ascii === undefined) this.#scan(this.#utf8.decode(chunk), out, undefined);
+    else this.#scan(ascii, out, chunk);
     return out;
   }
 
@@ -90,14 +101,16 @@ export class ChatEventDecoder {
   end(): ChatEvent[] {
     const out: ChatEvent[] = [];
     const rest = this.#utf8.end();
-    if (rest) this.#scan(rest, out);
+    if (rest) this.#scan(rest, out, undefined);
     this.#slow(this.#sse.end(), out);
     return out;
   }
 
-  #scan(text: string, out: ChatEvent[]): void {
+  /** `ascii`: the read's bytes when `text` is their ASCII text (the scanner's input), else undefined. */
+  #scan(text: string, out: ChatEvent[], ascii: Uint8Array | undefined): void {
     const length = text.length;
     let at = 0;
+    let loaded = false;
     if (!this.#clean) {
       // The SSE decoder holds the start of a line or event: it gets everything up to the next separator.
       const end = text.indexOf(SEPARATOR);
@@ -111,7 +124,13 @@ export class ChatEventDecoder {
     }
     // Here `at` starts a line and an event.
     while (at < length) {
-      if (isTokenHeadAt(text, at)) {
+      if (ascii && this.#scanner && isTokenHeadAt(text, at)) {
+        if (!loaded) this.#scanner.load(ascii);
+        loaded = true;
+        // The scanner stops at the first event it does not take: that one is read below.
+        at = this.#scannedRun(this.#scanner, text, at, out);
+        if (at === length) return;
+      } else if (isTokenHeadAt(text, at)) {
         // A run of token events: each one's text ends where `"}\r\n\r\ndata: {"event_type": "token", "text": "` starts.
         let textStart = at + TOKEN_HEAD.length;
         for (;;) {
@@ -141,24 +160,46 @@ export class ChatEventDecoder {
     }
   }
 
+  /** The scanner's run of token events at `at`, into `out`; returns where the run stopped. */
+  #scannedRun(scanner: TokenRunScanner, text: string, at: number, out: ChatEvent[]): number {
+    if (this.#joinTokens) {
+      const run = scanner.join(at, this.#maxLineLength);
+      if (run.count > 0) out.push({ event_type: "token", text: run.text });
+      return run.end;
+    }
+    const count = scanner.tokens(at, this.#maxLineLength);
+    const offsets = scanner.offsets;
+    for (let k = 0, word = scanner.first; k < count; k++, word += 2) {
+      const start = offsets[word] as number;
+      const end = offsets[word + 1] as number;
+      // A negative end: the text holds escapes, which the scanner found valid.
+      const token = end >= 0 ? text.slice(start, end) : this.#unescape(text.slice(start, end & 0x7fff_ffff));
+      if (token === undefined) return start - TOKEN_HEAD.length;
+      out.push({ event_type: "token", text: token });
+    }
+    return scanner.end();
+  }
+
   /** `tokenText`, with the escaped texts remembered: a reply repeats its words, and unescaping was a third of the scan. */
   #tokenText(source: string, start: number, end: number): string | undefined {
     for (let i = start; i < end; i++) {
       const code = source.charCodeAt(i);
-      if (code === 0x5c /* \ */) {
-        const escaped = source.slice(start, end);
-        let text = this.#unescaped.get(escaped);
-        if (text === undefined) {
-          text = unescapeJsonString(escaped, 0, escaped.length);
-          if (text === undefined) return undefined;
-          if (this.#unescaped.size >= UNESCAPED_CACHE_SIZE) this.#unescaped.clear();
-          this.#unescaped.set(escaped, text);
-        }
-        return text;
-      }
+      if (code === 0x5c /* \ */) return this.#unescape(source.slice(start, end));
       if (code === 0x22 /* " */ || code < 0x20) return undefined;
     }
     return source.slice(start, end);
+  }
+
+  /** The value of an escaped token text, remembered; undefined where JSON.parse would refuse it. */
+  #unescape(escaped: string): string | undefined {
+    let text = this.#unescaped.get(escaped);
+    if (text === undefined) {
+      text = unescapeJsonString(escaped, 0, escaped.length);
+      if (text === undefined) return undefined;
+      if (this.#unescaped.size >= UNESCAPED_CACHE_SIZE) this.#unescaped.clear();
+      this.#unescaped.set(escaped, text);
+    }
+    return text;
   }
 
   #slow(events: SseEvent[], out: ChatEvent[]): void {

@@ -60,6 +60,14 @@ export interface RequestOptions {
   timeout?: number | undefined;
 }
 
+export interface EventStreamOptions extends RequestOptions {
+  /**
+   * Token events that arrive in the same network read may come as one token event
+   * whose text is theirs joined: for consumers that only want the text. Default false.
+   */
+  joinTokens?: boolean | undefined;
+}
+
 export interface ListChatsQuery {
   /** Cursor: chats newer than this (from a previous `prev`). */
   before?: string | undefined;
@@ -168,25 +176,26 @@ export class OpenAssistantClient {
    * (`pending`*, `token`*, then `message` or `error`). `options.timeout` bounds the
    * time between two events (ping comments do not count), not the whole stream.
    */
-  async *streamEvents(target: EventStreamTarget, options: RequestOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
+  async *streamEvents(target: EventStreamTarget, options: EventStreamOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
     for await (const batch of this.streamEventBatches(target, options)) yield* batch;
   }
 
   /** Like `streamEvents`, but yields the events of each network read together. */
-  async *streamEventBatches(target: EventStreamTarget, options: RequestOptions = {}): AsyncGenerator<ChatEvent[], void, undefined> {
+  async *streamEventBatches(target: EventStreamTarget, options: EventStreamOptions = {}): AsyncGenerator<ChatEvent[], void, undefined> {
+    const { joinTokens, ...request } = options;
     const call: Call = {
       method: "POST",
       path: "api/chat/events",
       query: { chat_id: target.chatId, message_id: target.messageId },
       what: "POST /api/chat/events",
       chatId: target.chatId,
-      ...options,
+      ...request,
     };
     const { response, deadline } = await this.#http.open(call);
     try {
       // The error body is read first: a reader taken before would lock it ("Body is unusable").
       if (!response.ok) throw response.error(await response.text(), call);
-      const decoder = new ChatEventDecoder({ maxLineLength: this.#maxLineLength, chatId: call.chatId });
+      const decoder = new ChatEventDecoder({ maxLineLength: this.#maxLineLength, chatId: call.chatId, joinTokens });
       for (;;) {
         const chunk = await response.read();
         if (!chunk) break;

@@ -32,7 +32,8 @@ export class OpenAssistant {
    */
   static async *createAsyncGenerator(model: string, messages: Messages, options: OpenAssistantOptions = {}): AsyncResult {
     let sawToken = false;
-    for await (const batch of chatEventBatches(model, messages, options)) {
+    // Only the text is wanted here, unless `onEvent` watches every token event.
+    for await (const batch of chatEventBatches(model, messages, options, !options.onEvent)) {
       let text = "";
       for (const event of batch) {
         if (event.event_type === "token") {
@@ -72,8 +73,16 @@ export class OpenAssistant {
   }
 }
 
-/** The seven steps of the seed; yields the events of each network read together. */
-async function* chatEventBatches(model: string, messages: Messages, options: OpenAssistantOptions): AsyncGenerator<ChatEvent[], void, undefined> {
+/**
+ * The seven steps of the seed; yields the events of each network read together
+ * (`joinTokens`: a read's run of token events may come as one, their texts joined).
+ */
+async function* chatEventBatches(
+  model: string,
+  messages: Messages,
+  options: OpenAssistantOptions,
+  joinTokens = false,
+): AsyncGenerator<ChatEvent[], void, undefined> {
   checkOptions(options);
   const content = prompterContent(messages);
   const env = options.env ?? process.env;
@@ -131,7 +140,7 @@ async function* chatEventBatches(model: string, messages: Messages, options: Ope
       retry,
     );
     let final: MessageRead | undefined;
-    for await (const batch of client.streamEventBatches({ chatId: chat.id, messageId: assistant.id }, request)) {
+    for await (const batch of client.streamEventBatches({ chatId: chat.id, messageId: assistant.id }, { ...request, joinTokens })) {
       let failed: StreamError | undefined;
       for (const event of batch) {
         options.onEvent?.(event);

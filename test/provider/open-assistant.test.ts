@@ -167,6 +167,15 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
     expect(events.at(-1)?.event_type).toBe("message");
   });
 
+  it("createAsyncGenerator with onEvent still reports one event per token (its text comes joined per read)", async () => {
+    const server = await emulator({ replyTokens: 40 });
+    const seen: ChatEvent[] = [];
+    let text = "";
+    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { onEvent: (e) => seen.push(e) }))) text += piece;
+    expect(text).toBe(server.expectedReply(prompterContent(messages)));
+    expect(seen.filter((e) => e.event_type === "token")).toHaveLength(40);
+  });
+
   it.each(["byte-chunks", "lf", "cr"] as const)("gets the same text with %s framing", async (fault) => {
     const server = await emulator({ faults: [fault], replyTokens: 15 });
     await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server))).resolves.toBe(server.expectedReply(prompterContent(messages)));
