@@ -6,7 +6,6 @@ interface ScannerExports {
   memory: WebAssembly.Memory;
   end: WebAssembly.Global;
   written: WebAssembly.Global;
-  escapes: WebAssembly.Global;
   tokens(pos: number, length: number, limit: number, out: number): number;
   join(pos: number, length: number, limit: number, out: number): number;
 }
@@ -62,8 +61,8 @@ export class TokenRunScanner {
   /** Copy a read in (it must be ASCII); the scans below are over it until the next load. */
   load(read: Uint8Array): void {
     const out = (read.length + 7) & ~7;
-    // `join` writes at most the read again; `tokens` 8 bytes per 45-byte event.
-    const needed = out + read.length + 8;
+    // `join` writes at most two bytes per byte read; `tokens` 8 bytes per 45-byte event.
+    const needed = out + 2 * read.length + 8;
     const memory = this.#exports.memory;
     if (needed > memory.buffer.byteLength) {
       memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
@@ -99,13 +98,11 @@ export class TokenRunScanner {
     return this.#exports.end.value as number;
   }
 
-  /** The run of token events at `at`, their texts joined into one string. */
+  /** The run of token events at `at`, their texts joined into one string (the scanner resolves the escapes). */
   join(at: number, maxLineLength: number): JoinedRun {
     const count = this.#exports.join(at, this.#length, Math.min(maxLineLength, LIMIT_CAP), this.#out);
     const written = this.#exports.written.value as number;
-    const raw = count === 0 ? "" : Buffer.from(this.#bytes.buffer, this.#out, written - this.#out).toString("latin1");
-    // The scanner checked every escape and refused raw quotes and control characters: JSON.parse cannot fail here.
-    const text = this.#exports.escapes.value === 0 ? raw : (JSON.parse(`"${raw}"`) as string);
+    const text = count === 0 ? "" : Buffer.from(this.#bytes.buffer, this.#out, written - this.#out).toString("utf16le");
     return { count, text, end: this.end() };
   }
 }

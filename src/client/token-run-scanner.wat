@@ -9,9 +9,8 @@
   (memory (export "memory") 1)
   ;; Where the run stopped: the first byte of the first event not taken.
   (global $end (export "end") (mut i32) (i32.const 0))
-  ;; `join`: where the joined text ends; whether it holds backslash escapes.
+  ;; `join`: where the joined text ends.
   (global $written (export "written") (mut i32) (i32.const 0))
-  (global $escapes (export "escapes") (mut i32) (i32.const 0))
   ;; Set by $text: the text it just read holds a backslash escape.
   (global $escaped (mut i32) (i32.const 0))
 
@@ -32,6 +31,35 @@
     (i32.or
       (i32.lt_u (i32.sub (local.get $b) (i32.const 0x30)) (i32.const 10))
       (i32.lt_u (i32.sub (i32.or (local.get $b) (i32.const 0x20)) (i32.const 0x61)) (i32.const 6))))
+
+  ;; The value of a hex digit $hex accepted.
+  (func $digit (param $b i32) (result i32)
+    (select
+      (i32.sub (local.get $b) (i32.const 0x30))
+      (i32.sub (i32.or (local.get $b) (i32.const 0x20)) (i32.const 0x57))
+      (i32.le_u (local.get $b) (i32.const 0x39))))
+
+  ;; The code unit of the escape at $i ('\' then a letter, or '\uXXXX'), which $text checked.
+  (func $unescaped (param $i i32) (result i32)
+    (local $e i32)
+    (local.set $e (i32.load8_u offset=1 (local.get $i)))
+    (if (i32.eq (local.get $e) (i32.const 0x75))
+      (then
+        (return
+          (i32.or
+            (i32.or
+              (i32.shl (call $digit (i32.load8_u offset=2 (local.get $i))) (i32.const 12))
+              (i32.shl (call $digit (i32.load8_u offset=3 (local.get $i))) (i32.const 8)))
+            (i32.or
+              (i32.shl (call $digit (i32.load8_u offset=4 (local.get $i))) (i32.const 4))
+              (call $digit (i32.load8_u offset=5 (local.get $i))))))))
+    ;; \b \f \n \r \t; \" \\ \/ stand for themselves
+    (if (i32.eq (local.get $e) (i32.const 0x62)) (then (return (i32.const 0x08))))
+    (if (i32.eq (local.get $e) (i32.const 0x66)) (then (return (i32.const 0x0c))))
+    (if (i32.eq (local.get $e) (i32.const 0x6e)) (then (return (i32.const 0x0a))))
+    (if (i32.eq (local.get $e) (i32.const 0x72)) (then (return (i32.const 0x0d))))
+    (if (i32.eq (local.get $e) (i32.const 0x74)) (then (return (i32.const 0x09))))
+    (local.get $e))
 
   ;; The text starting at $i: the offset of its closing quote, followed by '}\r\n\r\n',
   ;; or -1 when the event is not one for this path (or not all here).
@@ -110,21 +138,31 @@
     (global.set $end (local.get $pos))
     (local.get $count))
 
-  ;; The run from $pos, its texts copied one after the other from $out (still escaped):
-  ;; returns how many; $written is where they end, $escapes whether any holds an escape.
+;; The run from $pos, its texts' values (escapes resolved) one after the other from $out,
+  ;; as UTF-16LE code units: returns how many; $written is where they end.
   (func (export "join") (param $pos i32) (param $len i32) (param $limit i32) (param $out i32) (result i32)
-    (local $count i32) (local $quote i32) (local $from i32)
-    (global.set $escapes (i32.const 0))
+    (local $count i32) (local $quote i32) (local $i i32)
     (block $done
       (loop $event
         (br_if $done (i32.gt_u (i32.add (local.get $pos) (i32.const 45)) (local.get $len)))
         (br_if $done (i32.eqz (call $head (local.get $pos))))
-        (local.set $from (i32.add (local.get $pos) (i32.const 39)))
-        (local.set $quote (call $text (local.get $from) (call $stop (local.get $pos) (local.get $len) (local.get $limit))))
+        (local.set $i (i32.add (local.get $pos) (i32.const 39)))
+        (local.set $quote (call $text (local.get $i) (call $stop (local.get $pos) (local.get $len) (local.get $limit))))
         (br_if $done (i32.lt_s (local.get $quote) (i32.const 0)))
-        (memory.copy (local.get $out) (local.get $from) (i32.sub (local.get $quote) (local.get $from)))
-        (local.set $out (i32.add (local.get $out) (i32.sub (local.get $quote) (local.get $from))))
-        (global.set $escapes (i32.or (global.get $escapes) (global.get $escaped)))
+        (block $copied
+          (loop $char
+            (br_if $copied (i32.ge_u (local.get $i) (local.get $quote)))
+            (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x5c))
+              (then
+                (i32.store16 (local.get $out) (call $unescaped (local.get $i)))
+                (local.set $i
+                  (i32.add (local.get $i)
+                    (select (i32.const 6) (i32.const 2) (i32.eq (i32.load8_u offset=1 (local.get $i)) (i32.const 0x75))))))
+              (else
+                (i32.store16 (local.get $out) (i32.load8_u (local.get $i)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+            (local.set $out (i32.add (local.get $out) (i32.const 2)))
+            (br $char)))
         (local.set $count (i32.add (local.get $count) (i32.const 1)))
         (local.set $pos (i32.add (local.get $quote) (i32.const 6)))
         (br $event)))

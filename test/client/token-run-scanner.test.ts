@@ -136,4 +136,11 @@ describe("ChatEventDecoder with joinTokens", () => {
       { event_type: "message", message: {} },
     ]);
   });
+
+  it("resolves every JSON escape as JSON.parse does, lone surrogates and upper-case hex included", () => {
+    const literals = ['\\"', "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00AF", "\\uABcd", "\\ud83d", "\\ude42", "\\udc00x", "plain \u007f~"];
+    const decoder = new ChatEventDecoder({ joinTokens: true });
+    const events = decoder.push(encoder.encode(literals.map(token).join("")));
+    expect(events).toEqual([{ event_type: "token", text: literals.map((literal) => JSON.parse(`"${literal}"`) as string).join("") }]);
+  });
 });
