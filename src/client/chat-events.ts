@@ -124,23 +124,25 @@ export class ChatEventDecoder {
     }
     // Here `at` starts a line and an event.
     while (at < length) {
-      if (ascii && this.#scanner && isTokenHeadAt(text, at)) {
-        if (!loaded) this.#scanner.load(ascii);
-        loaded = true;
-        // The scanner stops at the first event it does not take: that one is read below.
-        at = this.#scannedRun(this.#scanner, text, at, out);
-        if (at === length) return;
-      } else if (isTokenHeadAt(text, at)) {
-        // A run of token events: each one's text ends where `"}\r\n\r\ndata: {"event_type": "token", "text": "` starts.
-        let textStart = at + TOKEN_HEAD.length;
-        for (;;) {
-          const chain = text.indexOf(TOKEN_CHAIN, textStart);
-          if (chain === -1) break;
-          const token = chain + TOKEN_TAIL.length - at <= this.#maxLineLength ? this.#tokenText(text, textStart, chain) : undefined;
-          if (token === undefined) break;
-          out.push({ event_type: "token", text: token });
-          at = chain + TOKEN_TAIL.length + SEPARATOR.length;
-          textStart = chain + TOKEN_CHAIN.length;
+      if (isTokenHeadAt(text, at)) {
+        if (ascii && this.#scanner) {
+          if (!loaded) this.#scanner.load(ascii);
+          loaded = true;
+          // The scanner stops at the first event it does not take: that one is read below.
+          at = this.#scannedRun(this.#scanner, text, at, out);
+          if (at === length) return;
+        } else {
+          // A run of token events: each one's text ends where `"}\r\n\r\ndata: {"event_type": "token", "text": "` starts.
+          let textStart = at + TOKEN_HEAD.length;
+          for (;;) {
+            const chain = text.indexOf(TOKEN_CHAIN, textStart);
+            if (chain === -1) break;
+            const token = chain + TOKEN_TAIL.length - at <= this.#maxLineLength ? this.#tokenText(text, textStart, chain) : undefined;
+            if (token === undefined) break;
+            out.push({ event_type: "token", text: token });
+            at = chain + TOKEN_TAIL.length + SEPARATOR.length;
+            textStart = chain + TOKEN_CHAIN.length;
+          }
         }
       }
       // One event (the last of a run, or any other), up to its separator.
