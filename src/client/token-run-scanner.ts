@@ -76,7 +76,7 @@ export class TokenRunScanner {
 
   /**
    * The run of token events at `at`, lines at most `maxLineLength` long: returns how
-   * many; their text bounds are `offsets()[first + 2k]` and `[first + 2k + 1]`, the end
+   * many; their text bounds are `offsets[first + 2k]` and `offsets[first + 2k + 1]`, the end
    * negative (bit 31 set) when the text holds escapes. The run ends at `end()`.
    */
   tokens(at: number, maxLineLength: number): number {
