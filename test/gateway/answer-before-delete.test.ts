@@ -85,7 +85,8 @@ describe("serveGateway answers before the chat's delete", () => {
 
   test("the end of the event stream is still read after the answer: one upstream connection carries reply after reply", async () => {
     const { emulator, front, options } = await upstream({ deleteMs: 0, streamEndMs: 100 });
-    const { openai } = await served(options);
+    // One slot: the next reply starts once the last one's delete was answered and its connection is idle again.
+    const { openai } = await served(options, { maxConcurrent: 1 });
     for (const stream of [false, true, false]) {
       if (stream) for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: HELLO, stream })) void chunk;
       else await openai.chat.completions.create({ model: MODEL, messages: HELLO });
