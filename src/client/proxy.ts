@@ -15,10 +15,10 @@ const PROXY_PROTOCOLS = new Set(["http:", "https:", "socks5:", "socks5h:"]);
  * names win over upper-case ones, as in curl.
  */
 export function proxyFromEnv(target: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const read = (name: string) => env[name.toLowerCase()] || env[name.toUpperCase()] || undefined;
-  if (bypassesProxy(target, read("no_proxy"))) return undefined;
-  const byScheme = target.protocol === "https:" ? read("https_proxy") : read("http_proxy");
-  return byScheme ?? read("all_proxy");
+  // Read for every chat: the names are spelled out rather than case-converted each time.
+  if (bypassesProxy(target, env.no_proxy || env.NO_PROXY || undefined)) return undefined;
+  const byScheme = target.protocol === "https:" ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY;
+  return byScheme || env.all_proxy || env.ALL_PROXY || undefined;
 }
 
 function bypassesProxy(target: URL, noProxy: string | undefined): boolean {

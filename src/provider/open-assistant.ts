@@ -1,4 +1,4 @@
-import { OpenAssistantClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput } from "../client/client.js";
+import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput, type OpenAssistantClient } from "../client/client.js";
 import { parseBaseUrl } from "../client/http-transport.js";
 import type { ChatEvent, MessageRead } from "../client/wire-types.js";
 import { ModelNotFoundError, OpenAssistantError, ServerError, StreamError } from "../errors.js";
@@ -6,6 +6,7 @@ import { prompterContent } from "./format-prompt.js";
 import { checkOptions, samplingParameters, type OpenAssistantOptions, type OpenAssistantWarning } from "./options.js";
 import type { AsyncResult, Messages } from "./provider-types.js";
 import { DEFAULT_MAX_RETRIES, withRetries } from "./retry.js";
+import { chatClient } from "./chat-client.js";
 import { resolveSessionCookies } from "./session-cookies.js";
 
 /** The delete that ends every chat gets its own short budget: it must not hold the caller up. */
@@ -95,7 +96,7 @@ async function* chatEventBatches(
     profile: options.profile,
     onWarning: (message) => warn(options, { code: "cookie_source", message }),
   });
-  const client = new OpenAssistantClient({
+  const { client, owned } = chatClient({
     baseUrl,
     cookies,
     proxy: options.proxy,
@@ -104,9 +105,6 @@ async function* chatEventBatches(
     headers: options.headers,
     fetch: options.fetch,
     maxLineLength: options.maxLineLength,
-    // A chat's requests run one after another on one connection; direct ones come from the shared pool, so the next chat reuses it.
-    connections: 1,
-    shareConnections: true,
     env,
     onRequest: options.onRequest,
   });
@@ -160,7 +158,7 @@ async function* chatEventBatches(
     throw error;
   } finally {
     if (chatId !== undefined) await deleteChat(client, chatId, options, failure);
-    await client.close();
+    if (owned) await client.close();
   }
 }
 

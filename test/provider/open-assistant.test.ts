@@ -467,6 +467,39 @@ describe("OpenAssistant provider: kept-alive connections", () => {
     await vi.waitFor(() => expect(relay.open.size).toBe(0));
   });
 
+  it("takes each chat's settings afresh: headers changed in place, cookies, User-Agent, the environment's proxy", async () => {
+    const server = await emulator();
+    const proxy = await startConnectProxy();
+    servers.push(proxy);
+    const headers: Record<string, string> = { "x-trace": "one" };
+    const env: NodeJS.ProcessEnv = {};
+    const options: OpenAssistantOptions = optionsFor(server, { headers, env });
+    const chat = async () => {
+      const before = server.requests.length;
+      await expect(OpenAssistant.createAsync(MODEL, messages, options)).resolves.toBe(server.expectedReply(prompterContent(messages)));
+      const sent = server.requests.slice(before);
+      expect(sent).toHaveLength(5);
+      return sent.map((request) => request.headers);
+    };
+    expect((await chat()).map((h) => h["x-trace"])).toEqual(Array(5).fill("one"));
+    headers["x-trace"] = "two";
+    for (const sent of await chat()) expect(sent["x-trace"]).toBe("two");
+    headers["x-more"] = "yes";
+    for (const sent of await chat()) expect(sent["x-more"]).toBe("yes");
+    delete headers["x-more"];
+    for (const sent of await chat()) expect(sent["x-more"]).toBeUndefined();
+    options.userAgent = "agent/2";
+    for (const sent of await chat()) expect(sent["user-agent"]).toBe("agent/2");
+    options.cookies = `${server.cookie}; theme=dark`;
+    for (const sent of await chat()) expect(sent.cookie).toBe(`${server.cookie}; theme=dark`);
+    env.HTTP_PROXY = proxy.url;
+    await chat();
+    expect(proxy.log.targets).toEqual([new URL(server.url).host]);
+    delete env.HTTP_PROXY;
+    await chat();
+    expect(proxy.log.targets).toHaveLength(1);
+  });
+
   it("chats in parallel each take a connection of their own", async () => {
     const server = await emulator({ tokenDelayMs: 2 });
     const relay = await countingRelay(server.url);
