@@ -8,7 +8,7 @@
  * only with their documented bodies, and counted.
  */
 import fc from "fast-check";
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type ClientRequest } from "node:http";
 import { Agent, fetch as undiciFetch, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { OpenAssistant, startEmulator, type Emulator } from "../../src/index.js";
@@ -82,10 +82,21 @@ function sendEarly(base: string, path: string, body: Buffer | AsyncIterable<Buff
       void (async () => {
         for await (const chunk of body) {
           if (outgoing.destroyed) return;
-          if (!outgoing.write(chunk)) await new Promise((r) => outgoing.once("drain", r).once("close", r));
+          if (!outgoing.write(chunk)) await drainedOrClosed(outgoing);
         }
         outgoing.end();
       })().catch(() => {});
+  });
+}
+
+/** Resolves once `stream` can take more, or is closed; leaves no listener behind (a large body waits many times). */
+function drainedOrClosed(stream: ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done).off("close", done);
+      resolve();
+    };
+    stream.on("drain", done).on("close", done);
   });
 }
 
