@@ -2,9 +2,10 @@
  * The protocol client a chat of the provider runs on. A client over direct connections
  * holds nothing of a chat (its connections are the process's shared pool), so the
  * provider keeps the last one and takes it again for the next chat with the same
- * settings: building one (header checks, the proxy lookup, the pool lookup, a dozen
- * objects) for every chat cost ~4% of a short chat's time. A client through a proxy
- * or a caller's fetch owns what it uses: it is made for its chat and closed after it.
+ * settings: building one for every chat (header checks, the pool lookup, a dozen
+ * objects) cost 2% of a 16-token chat's time (BENCHMARKS.md, session 13). A client
+ * through a proxy or a caller's fetch owns what it uses: it is made for its chat and
+ * closed after it.
  */
 import { OpenAssistantClient, cookieHeaderOf, type ClientOptions, type CookieInput } from "../client/client.js";
 import { parseBaseUrl, type FetchLike, type RequestTrailEntry } from "../client/http-transport.js";

@@ -2,11 +2,11 @@ import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput, type OpenAssist
 import { parseBaseUrl } from "../client/http-transport.js";
 import type { ChatEvent, MessageRead } from "../client/wire-types.js";
 import { ModelNotFoundError, OpenAssistantError, ServerError, StreamError } from "../errors.js";
+import { chatClient } from "./chat-client.js";
 import { prompterContent } from "./format-prompt.js";
 import { checkOptions, samplingParameters, type OpenAssistantOptions, type OpenAssistantWarning } from "./options.js";
 import type { AsyncResult, Messages } from "./provider-types.js";
 import { DEFAULT_MAX_RETRIES, withRetries } from "./retry.js";
-import { chatClient } from "./chat-client.js";
 import { resolveSessionCookies } from "./session-cookies.js";
 
 /** The delete that ends every chat gets its own short budget: it must not hold the caller up. */
