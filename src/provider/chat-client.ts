@@ -31,15 +31,9 @@ export interface ChatClient {
 }
 
 /** What a direct client is made of, read afresh for every chat: the environment and the caller's objects may change between chats. */
-interface DirectSettings {
-  baseUrl: string;
+type DirectSettings = Pick<ChatClientSettings, "baseUrl" | "timeout" | "userAgent" | "headers" | "maxLineLength" | "onRequest"> & {
   cookieHeader: string | undefined;
-  timeout: number | undefined;
-  userAgent: string | undefined;
-  headers: Record<string, string> | undefined;
-  maxLineLength: number | undefined;
-  onRequest: ((entry: RequestTrailEntry) => void) | undefined;
-}
+};
 
 let kept: { settings: DirectSettings; client: OpenAssistantClient } | undefined;
 
