@@ -125,6 +125,14 @@ export class OpenAssistantClient {
     );
   }
 
+  /** `GET /api/chat/message?chat_id=&message_id=`: one message, with its state (`pending`, `cancelled`, `complete`…). */
+  getMessage(chatId: string, messageId: string, options: RequestOptions = {}): Promise<MessageRead> {
+    return this.#json<MessageRead>(
+      { method: "GET", path: "api/chat/message", query: { chat_id: chatId, message_id: messageId }, what: "GET /api/chat/message", chatId, ...options },
+      "state",
+    );
+  }
+
   /** `GET /api/chat`: one page of chats, newest first; follow `next` with `after`. */
   listChats(query: ListChatsQuery = {}, options: RequestOptions = {}): Promise<ListChatsResponse> {
     return this.#json<ListChatsResponse>(

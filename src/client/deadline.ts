@@ -1,80 +1,15 @@
 /**
- * Request deadlines. Every request has one, and a chat's requests run one after
- * another: a Node timer per request made Node create and drop its timer list, and
- * switch the loop's reference count, for each of them (3–4% of a short chat's time).
- * Deadlines of one duration share a single timer instead; it does not hold the process
- * open (the request's own socket does) and fires at the earliest expiry among them.
+ * Request deadlines. The timer is unref'd: it never holds the process open (the
+ * request's own socket does while it waits).
  */
-import type { AbortLike } from "./http1/connection.js";
-
-/** The deadlines of one duration and the one timer that watches them. */
-class DeadlineClock {
-  readonly #ms: number;
-  readonly #live = new Set<Deadline>();
-  #timer: NodeJS.Timeout | undefined;
-  /** In #fire: deadlines added meanwhile are seen by its loop, which sets the next timer. */
-  #firing = false;
-
-  constructor(ms: number) {
-    this.#ms = ms;
-  }
-
-  add(deadline: Deadline): void {
-    this.#live.add(deadline);
-    // A timer already set fires no later than this one's expiry: all have the same duration.
-    if (!this.#timer && !this.#firing) this.#arm(this.#ms);
-  }
-
-  delete(deadline: Deadline): void {
-    this.#live.delete(deadline);
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => this.#fire(), ms).unref();
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#firing = true;
-    const now = performance.now();
-    let next = Infinity;
-    try {
-      for (const deadline of this.#live) {
-        if (deadline.expiresAt <= now) {
-          this.#live.delete(deadline);
-          deadline.expire();
-        } else {
-          next = Math.min(next, deadline.expiresAt);
-        }
-      }
-    } finally {
-      this.#firing = false;
-    }
-    if (next !== Infinity) this.#arm(Math.max(1, Math.ceil(next - now)));
-  }
-}
-
-const clocks = new Map<number, DeadlineClock>();
-
-function clockFor(ms: number): DeadlineClock {
-  let clock = clocks.get(ms);
-  if (!clock) {
-    clock = new DeadlineClock(ms);
-    clocks.set(ms, clock);
-  }
-  return clock;
-}
-
 /**
  * A request's timer and its abort: fires when the caller's signal fires or when `ms`
- * pass without `refresh()`, and remembers which of the two it was. The package's own
- * connections listen to it directly; an AbortSignal is made only for fetch and undici.
+ * pass without `refresh()`, and remembers which of the two it was. Direct connections
+ * listen to it directly; an AbortSignal is made only for fetch and undici.
  */
-export class Deadline implements AbortLike {
+export class Deadline {
   readonly ms: number;
-  /** performance.now() past which it fires. */
-  expiresAt = Infinity;
-  #clock: DeadlineClock | undefined;
+  #timer: NodeJS.Timeout | undefined;
   #aborted = false;
   #reason: unknown;
   #listeners: Array<() => void> = [];
@@ -91,9 +26,7 @@ export class Deadline implements AbortLike {
     } else {
       user?.addEventListener("abort", this.#onUserAbort, { once: true });
       if (Number.isFinite(ms) && ms > 0) {
-        this.expiresAt = performance.now() + ms;
-        this.#clock = clockFor(ms);
-        this.#clock.add(this);
+        this.#timer = setTimeout(() => this.expire(), ms).unref();
       }
     }
   }
@@ -134,18 +67,19 @@ export class Deadline implements AbortLike {
 
   /** Restart the silence timer (called on every chunk of a stream). */
   refresh(): void {
-    if (this.#clock) this.expiresAt = performance.now() + this.ms;
+    if (!this.#timer) return;
+    this.#timer.refresh();
   }
 
   dispose(): void {
-    this.#clock?.delete(this);
-    this.#clock = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#user?.removeEventListener("abort", this.#onUserAbort);
   }
 
-  /** Called by the clock once `ms` passed since the start or the last refresh(). */
+  /** Fires once `ms` passed since the start or the last refresh(). */
   expire(): void {
-    this.#clock = undefined;
+    this.#timer = undefined;
     this.#timedOut = true;
     this.#abort(new Error(`timeout after ${this.ms} ms`));
   }

@@ -4,7 +4,7 @@ import { errorForStatus, type CallContext } from "./http-errors.js";
 
 /**
  * An answer whose headers have arrived; the body is read with `text()`, or chunk by
- * chunk with `read()`. Over the package's own connections it is a `QueuedResponse`;
+ * chunk with `read()`. Over direct connections and proxies it is a `QueuedResponse`;
  * over a caller's fetch it wraps the fetch Response.
  */
 export interface HttpResponse {
@@ -27,7 +27,7 @@ export interface HeaderLookup {
   get(name: string): string | null;
 }
 
-/** An answer whose body arrives through a `BodyQueue` (the hand-written HTTP/1.1 client, or undici's dispatcher API). */
+/** An answer whose body arrives through a `BodyQueue` (Node's HTTP client, or undici's dispatcher API). */
 export class QueuedResponse implements HttpResponse {
   readonly ok: boolean;
 

@@ -1,11 +1,10 @@
 import type { Dispatcher } from "undici";
-import { AbortError, ConnectionError, ConfigError, OpenAssistantError, StreamError, TimeoutError } from "../errors.js";
+import { AbortError, ConnectionError, ConfigError, OpenAssistantError, ProtocolError, StreamError, TimeoutError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { Connections, sharedConnections, type DirectTarget } from "./connections.js";
 import { Deadline } from "./deadline.js";
 import { parseJsonBody, type CallContext } from "./http-errors.js";
-import { FetchResponse, QueuedResponse, type HttpResponse } from "./http-response.js";
-import { Http1Pool } from "./http1/pool.js";
-import { sharedPool } from "./http1/shared-pools.js";
+import { FetchResponse, type HttpResponse } from "./http-response.js";
 import { createProxyDispatcher, proxyFromEnv } from "./proxy.js";
 import { dispatchRequest } from "./undici-dispatch.js";
 
@@ -34,9 +33,9 @@ export interface TransportOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Default per-request timeout, ms. */
   timeout: number;
-  /** Most connections the pool opens (default: as many as requests in flight). */
+  /** Most connections open at once (default: as many as requests in flight). */
   connections?: number | undefined;
-  /** Direct connections come from the process's shared keep-alive pool (`connections` then does not apply). */
+  /** Direct connections come from the process's `sharedConnections` (`connections` then does not apply). */
   shareConnections?: boolean | undefined;
   onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
 }
@@ -59,10 +58,11 @@ export class HttpTransport {
   /** The same plus the JSON body's content type. */
   readonly #jsonHeaders: Record<string, string>;
   readonly #fetch: FetchLike | undefined;
-  /** The package's own connections: straight to the origin, or through undici when a proxy is in the way. */
-  readonly #pool: Http1Pool | undefined;
-  /** The pool is the process's, not this transport's: close() leaves it open. */
-  readonly #sharedPool: boolean = false;
+  /** Direct connections (Node's HTTP client): the transport's own, or the process's shared ones. */
+  readonly #connections: Connections | undefined;
+  /** Host, port and scheme of direct requests. */
+  readonly #direct: Omit<DirectTarget, "path" | "url"> | undefined;
+  /** Through a proxy: undici. */
   readonly #dispatcher: Dispatcher | undefined;
   readonly #onRequest: TransportOptions["onRequest"];
 
@@ -88,11 +88,10 @@ export class HttpTransport {
     const proxy = options.proxy ?? proxyFromEnv(this.baseUrl, options.env);
     if (proxy) {
       this.#dispatcher = createProxyDispatcher(proxy, { connectTimeout: options.timeout, connections: options.connections });
-    } else if (options.shareConnections) {
-      this.#pool = sharedPool(this.baseUrl, options.timeout);
-      this.#sharedPool = true;
     } else {
-      this.#pool = new Http1Pool(this.baseUrl, { connectTimeout: options.timeout, connections: options.connections });
+      this.#connections = options.shareConnections ? sharedConnections : new Connections({ connections: options.connections });
+      const secure = this.baseUrl.protocol === "https:";
+      this.#direct = { secure, hostname: this.baseUrl.hostname.replace(/^\[|\]$/g, ""), port: Number(this.baseUrl.port) || (secure ? 443 : 80) };
     }
   }
 
@@ -157,15 +156,15 @@ export class HttpTransport {
     return parseJsonBody<T>(body, call, status);
   }
 
-  /** Close the connection pool (waits for requests in flight); a shared pool stays open for other clients. */
+  /** Close the connections (waits for requests in flight); the shared ones stay open for other clients. */
   async close(): Promise<void> {
-    if (!this.#sharedPool) await this.#pool?.close();
+    if (this.#connections !== sharedConnections) await this.#connections?.close();
     await this.#dispatcher?.close();
   }
 
-  /** Close the pool at once, cutting requests in flight; a shared pool stays open for other clients. */
+  /** Close the connections at once, cutting requests in flight; the shared ones stay open for other clients. */
   async destroy(): Promise<void> {
-    if (!this.#sharedPool) await this.#pool?.destroy();
+    if (this.#connections !== sharedConnections) this.#connections?.destroy();
     await this.#dispatcher?.destroy();
   }
 
@@ -177,11 +176,7 @@ export class HttpTransport {
     body: string | undefined,
     deadline: Deadline,
   ): Promise<HttpResponse> {
-    if (this.#pool) {
-      const answer = await this.#pool.request({ method, path: target, headers, body }, deadline);
-      const lookup = { get: (name: string) => answer.headers.get(name.toLowerCase()) ?? null };
-      return new QueuedResponse(answer.status, lookup, url, answer.body);
-    }
+    if (this.#connections && this.#direct) return this.#connections.request({ ...this.#direct, path: target, url }, method, headers, body, deadline);
     if (this.#dispatcher) return dispatchRequest(this.#dispatcher, url, method, headers, body, deadline.signal);
     const fetch = this.#fetch as FetchLike;
     return new FetchResponse(await fetch(url, { method, headers, body, signal: deadline.signal, redirect: "manual" }));
@@ -204,24 +199,8 @@ function checkedHeaderValue(name: string, value: string): string {
   return value.trim();
 }
 
-/** Base URLs already parsed, by their text: a provider parses the same one for every chat. */
-const parsedBaseUrls = new Map<string, URL>();
-const MAX_PARSED_BASE_URLS = 64;
-
-/**
- * Check a base URL and give it the trailing slash that keeps API paths under its
- * prefix. The same text gives the same URL object: read it, never change it.
- */
+/** Check a base URL and give it the trailing slash that keeps API paths under its prefix. */
 export function parseBaseUrl(baseUrl: string): URL {
-  const known = parsedBaseUrls.get(baseUrl);
-  if (known) return known;
-  const url = checkedBaseUrl(baseUrl);
-  if (parsedBaseUrls.size >= MAX_PARSED_BASE_URLS) parsedBaseUrls.clear();
-  parsedBaseUrls.set(baseUrl, url);
-  return url;
-}
-
-function checkedBaseUrl(baseUrl: string): URL {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -261,6 +240,13 @@ export function mapFailure(
   }
   if (deadline.userAborted) return new AbortError(`${call.what} was aborted`, init);
   const detail = describeNetworkError(error);
+  // llhttp (Node's parser and undici's) refused the answer's framing: the connection is already closed.
+  if (/^HPE_/.test(String((error as { code?: unknown } | undefined)?.code))) {
+    return new ProtocolError(`${call.what}: the server's answer is not valid HTTP/1.1 (${detail})`, {
+      ...init,
+      hint: "Something between you and the site (a proxy, a load balancer) or the site itself sent a malformed answer; check the base URL.",
+    });
+  }
   if (phase === "stream") {
     return new StreamError(`${call.what}: the connection broke in the middle of the reply (${detail})`, init);
   }

@@ -106,7 +106,9 @@ function socksConnector(proxy: URL, timeout: number): buildConnector.connector {
       });
       if (options.protocol !== "https:") return socket;
       return await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
-        const secure = tlsConnect({ socket, servername: options.servername ?? options.hostname, ALPNProtocols: ["http/1.1"] });
+        // SNI names a host, never an IP address (RFC 6066).
+        const name = options.servername ?? options.hostname;
+        const secure = tlsConnect({ socket, ...(isIP(name) ? {} : { servername: name }), ALPNProtocols: ["http/1.1"] });
         secure.once("secureConnect", () => resolve(secure));
         secure.once("error", reject);
       });

@@ -10,8 +10,6 @@
  * - A line longer than `maxLineLength` characters is an error, not unbounded memory.
  */
 
-import { Buffer, isAscii } from "node:buffer";
-
 export interface SseEvent {
   /** The `event:` field; undefined for the default type ("message"). */
   event: string | undefined;
@@ -66,16 +64,6 @@ export class Utf8StreamDecoder {
       bytes = bytes.subarray(0, complete);
     }
     return complete === 0 ? "" : this.#dropBom(this.#decoder.decode(bytes));
-  }
-
-  /**
-   * The chunk's text when it is all ASCII and no unfinished sequence waits for it, else
-   * undefined: then each byte is one character, and the chunk's offsets are its text's.
-   */
-  ascii(chunk: Uint8Array): string | undefined {
-    if (this.#carry || !isAscii(chunk)) return undefined;
-    if (chunk.length > 0) this.#atStart = false;
-    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString("latin1");
   }
 
   /** The end of the stream: bytes still waiting become U+FFFD. */

@@ -1,23 +1,23 @@
 /**
- * The hand-written hot path of the event stream (ChatEventDecoder: a token event read
- * without JSON.parse; Utf8StreamDecoder: UTF-8 without TextDecoder's slow streaming mode)
- * against libraries as oracles: eventsource-parser + JSON.parse for the events,
- * TextDecoder with `{ stream: true }` for the text.
+ * The event stream's decoding (ChatEventDecoder: SseDecoder + JSON.parse + the protocol's
+ * rules; Utf8StreamDecoder: UTF-8 without TextDecoder's slow streaming mode) against
+ * libraries as oracles: eventsource-parser + JSON.parse for the events, TextDecoder with
+ * `{ stream: true }` for the text.
  */
 import fc from "fast-check";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import { splitAt } from "../helpers/split-at.js";
-import { ChatEventDecoder, unescapeJsonString } from "../../src/client/chat-events.js";
+import { ChatEventDecoder, parseChatEvent } from "../../src/client/chat-events.js";
 import { pydanticJson, pyStringLiteral } from "../../src/emulator/pydantic-json.js";
 import { ProtocolError } from "../../src/errors.js";
-import { Utf8StreamDecoder } from "../../src/sse/sse-decoder.js";
+import { Utf8StreamDecoder, type SseEvent } from "../../src/sse/sse-decoder.js";
 
 const encoder = new TextEncoder();
 
 
-function decode(chunks: Uint8Array[], maxLineLength?: number): unknown[] {
-  const decoder = new ChatEventDecoder({ maxLineLength });
+function decode(chunks: Uint8Array[], maxLineLength?: number, joinTokens?: boolean): unknown[] {
+  const decoder = new ChatEventDecoder({ maxLineLength, joinTokens });
   const out: unknown[] = [];
   for (const chunk of chunks) out.push(...decoder.push(chunk));
   out.push(...decoder.end());
@@ -100,7 +100,7 @@ describe("ChatEventDecoder", () => {
     );
   });
 
-  it("refuses what JSON.parse refuses, where the fast path would have matched", () => {
+  it("refuses what JSON.parse refuses in a token event", () => {
     const bad = [
       'data: {"event_type": "token", "text": "a\\"}\r\n\r\n',
       'data: {"event_type": "token", "text": "a\\x"}\r\n\r\n',
@@ -111,44 +111,39 @@ describe("ChatEventDecoder", () => {
     ];
     const ok = 'data: {"event_type": "token", "text": "ok"}\r\n\r\n';
     for (const text of bad) {
-      // Last in the stream, and between two token events (where a run of them is read).
+      // Last in the stream, and between two token events.
       expect(() => decode([encoder.encode(ok + text)]), text).toThrow(ProtocolError);
       expect(() => decode([encoder.encode(ok + text + ok)]), text).toThrow(ProtocolError);
     }
   });
 
-  it("keeps the line cap on the fast path", () => {
+  it("keeps the line cap", () => {
     const long = `data: {"event_type": "token", "text": "${"x".repeat(200)}"}\r\n\r\n`;
     const text = `data: {"event_type": "token", "text": "a"}\r\n\r\n${long}${long}`;
     expect(() => decode([encoder.encode(text)], 100)).toThrow(/longer than 100/);
     expect(decode([encoder.encode(text)], 300)).toHaveLength(3);
   });
-});
 
-describe("unescapeJsonString", () => {
-  it("equals JSON.parse on every string Python's json.dumps writes", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 20 }), (value) => {
-        const literal = pyStringLiteral(value);
-        expect(unescapeJsonString(literal, 1, literal.length - 1)).toBe(value);
-      }),
-      { numRuns: 2000 },
-    );
+  it("with joinTokens, gives the token events of one read as one, other events in their place", () => {
+    const token = (text: string) => `data: {"event_type": "token", "text": "${text}"}\r\n\r\n`;
+    const message = 'data: {"event_type": "message", "message": {"id": "m", "content": "abcd"}}\r\n\r\n';
+    const reads = [token("a") + token("b") + ": ping\r\n\r\n" + token("c"), token("d") + message];
+    expect(decode(reads.map((read) => encoder.encode(read)), undefined, true)).toEqual([
+      { event_type: "token", text: "abc" },
+      { event_type: "token", text: "d" },
+      { event_type: "message", message: { id: "m", content: "abcd" } },
+    ]);
   });
 
-  it("is undefined exactly where JSON.parse throws", () => {
-    const unit = fc.constantFrom("a", "\\", '"', "u", "0", "f", "F", "g", "n", "/", "\u0000", "\u001f", " ", "é");
+  it("with joinTokens, gives the same text as without, however the stream is cut", () => {
+    const text = (events: unknown[]) =>
+      events.map((event) => ((event as { event_type: string }).event_type === "token" ? (event as { text: string }).text : "|")).join("");
     fc.assert(
-      fc.property(fc.string({ unit, maxLength: 12 }), (inner) => {
-        let expected: string | undefined;
-        try {
-          expected = JSON.parse(`"${inner}"`) as string;
-        } catch {
-          expected = undefined;
-        }
-        expect(unescapeJsonString(`x${inner}y`, 1, inner.length + 1)).toBe(expected);
+      fc.property(stream, fc.array(fc.nat(), { maxLength: 16 }), (input, cuts) => {
+        const chunks = splitAt(encoder.encode(input), cuts);
+        expect(text(decode(chunks, undefined, true))).toBe(text(decode(chunks)));
       }),
-      { numRuns: 3000 },
+      { numRuns: 500 },
     );
   });
 });
@@ -179,5 +174,16 @@ describe("Utf8StreamDecoder", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("wire checks", () => {
+  it.each([
+    ['{"event_type": "token"}', /token event without text/],
+    ['{"event_type": "error"}', /error event without an error text/],
+    ['{"event_type": "message", "message": null}', /message event without a message \(its "message.id"\)/],
+    ['{"event_type": "pending", "queue_position": "1"}', /pending event without "queue_position" and "queue_size" numbers/],
+  ])("refuses %s with a ProtocolError naming the field", (data, text) => {
+    expect(() => parseChatEvent({ event: undefined, data, id: undefined } satisfies SseEvent)).toThrow(text);
   });
 });
