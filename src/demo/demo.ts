@@ -2,7 +2,8 @@
  * `npm run demo`: start the local Open-Assistant-compatible server on a free port
  * and stream one reply through the provider, exactly as a user's code would.
  */
-import { OpenAssistant, startEmulator, type Messages } from "../index.js";
+import { startEmulator } from "../emulator/index.js";
+import { OpenAssistant, type Messages } from "../index.js";
 
 const server = await startEmulator({ replyTokens: 48, tokenDelayMs: 35, pendingEvents: 3, pendingIntervalMs: 400, quiet: true });
 const dim = (text: string) => (process.stderr.isTTY && !process.env.NO_COLOR ? `\x1b[2m${text}\x1b[22m` : text);

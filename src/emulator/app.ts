@@ -43,6 +43,11 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
 
   app.use(async (c, next) => {
     const { incoming, outgoing } = c.env;
+    if (settings.connectionClose) {
+      // Next.js 13 (next start and standalone alike) closes the connection after every answer.
+      outgoing.setHeader("Keep-Alive", "timeout=5");
+      outgoing.setHeader("Connection", "close");
+    }
     const lifetime = new AbortController();
     // A shared reason: abort() without one builds a DOMException with a stack per request (5% of the server's CPU under load).
     outgoing.once("close", () => lifetime.abort(RESPONSE_CLOSED));
@@ -84,8 +89,9 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
       c.env.outgoing.end();
       return RESPONSE_ALREADY_SENT;
     }
-    const token = presentedSessionToken(c.env.incoming.headers, settings.cookieName);
-    if (settings.faults.has("auth") || token !== settings.sessionToken) return replyEmpty(c, 403);
+    const user = state.users.find(presentedSessionToken(c.env.incoming.headers, settings.cookieName));
+    if (settings.faults.has("auth") || !user) return replyEmpty(c, 403);
+    c.set("user", user);
     await next();
   };
 

@@ -43,7 +43,7 @@ function listChats(c: EmulatorContext, state: EmulatorState, searchParams: URLSe
   const includeHidden = includeHiddenText ? parseQueryBool(includeHiddenText) : false;
   // Undecodable cursors, both cursors at once, or a non-boolean include_hidden fail upstream: a 500 here.
   if (after === null || before === null || (after && before) || includeHidden === undefined) return replyInternalError(c);
-  const page = state.store.listChats({ includeHidden, limit: PAGE_SIZE, after, before });
+  const page = state.store.listChats({ includeHidden, limit: PAGE_SIZE, after, before }, c.var.user.id);
   return replyJson(c, 200, { chats: page.chats.map(toChatListRead), next: page.next, prev: page.prev });
 }
 
@@ -54,7 +54,7 @@ function createChat(c: EmulatorContext, state: EmulatorState): Response {
     c.env.outgoing.end(SIGN_IN_PAGE);
     return RESPONSE_ALREADY_SENT;
   }
-  const chat = toChatListRead(state.store.createChat());
+  const chat = toChatListRead(state.store.createChat(c.var.user.id));
   if (faults.has("close-mid-json")) {
     const json = Buffer.from(JSON.stringify(chat));
     const { outgoing } = c.env;
@@ -68,7 +68,7 @@ function createChat(c: EmulatorContext, state: EmulatorState): Response {
 function updateChat(c: EmulatorContext, state: EmulatorState): Response {
   const { chat_id: chatId, ...update } = bodyFields(c.var.body);
   const validated = validateBody<ChatUpdate>(forwardedJson(update), CHAT_UPDATE_FIELDS);
-  const chat = state.store.chat(interpolated(chatId));
+  const chat = state.store.chat(interpolated(chatId), c.var.user.id);
   if (!validated.ok || !chat) return replyInternalError(c);
   const { title, hidden, allow_data_use, active_thread_tail_message_id } = validated.value;
   if (title !== null) chat.title = title;
@@ -80,7 +80,17 @@ function updateChat(c: EmulatorContext, state: EmulatorState): Response {
 
 function deleteChat(c: EmulatorContext, state: EmulatorState, chatId: string): Response {
   if (state.settings.faults.has("delete-500")) return replyInternalError(c);
-  return state.store.deleteChat(chatId) ? replyEmpty(c, 200) : replyInternalError(c);
+  const user = c.var.user;
+  const deleted = state.store.deleteChat(chatId, user.id);
+  // Another user's chat is "Chat not found" upstream (404), an unhandled error on the website: 500 text.
+  if (!deleted) return replyInternalError(c);
+  for (const message of deleted.messages) {
+    user.pending.delete(message);
+    // The worker drops a queued message whose row is gone.
+    const work = state.workers.workOf(message);
+    if (work) work.deleted = true;
+  }
+  return replyEmpty(c, 200);
 }
 
 export function registerChatRoutes(app: Hono<EmulatorBindings>, state: EmulatorState, guard: MiddlewareHandler<EmulatorBindings>): void {
@@ -91,7 +101,7 @@ export function registerChatRoutes(app: Hono<EmulatorBindings>, state: EmulatorS
       case "GET": {
         if (!chatId) return listChats(c, state, searchParams);
         // The website answers 404 to any upstream failure here.
-        const chat = state.store.chat(chatId);
+        const chat = state.store.chat(chatId, c.var.user.id);
         return chat ? replyJson(c, 200, toChatRead(chat)) : replyEmpty(c, 404);
       }
       case "POST":

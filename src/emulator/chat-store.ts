@@ -3,8 +3,10 @@ import { nowMicros, type EpochMicros } from "./clock.js";
 import { uuid7 } from "./uuid7.js";
 
 /**
- * The emulator's database: one user's chats and messages, in memory. Ids are UUIDv7,
- * so id order is creation order, which is what the list cursors compare.
+ * The emulator's database: every user's chats and messages, in memory. Ids are UUIDv7,
+ * so id order is creation order, which is what the list cursors compare. As on the
+ * real server, reads are scoped to the user (`DbChat.user_id`), except the assistant
+ * message's parent, which is looked up by id alone and then checked for its owner.
  */
 
 export interface StoredMessage {
@@ -22,8 +24,11 @@ export interface StoredMessage {
   readonly exactSeed: bigint | null;
 }
 
+
 export interface StoredChat {
   readonly id: string;
+  /** The owner (the website's `jwt.sub`). */
+  readonly userId: string;
   readonly createdAt: EpochMicros;
   modifiedAt: EpochMicros;
   title: string | null;
@@ -77,15 +82,16 @@ export class ChatStore {
   private readonly chats = new Map<string, StoredChat>();
   private readonly messages = new Map<string, StoredMessage>();
 
-  /** Chats created and not deleted. */
+  /** Chats created and not deleted, of every user. */
   get chatCount(): number {
     return this.chats.size;
   }
 
-  createChat(): StoredChat {
+  createChat(userId: string): StoredChat {
     const createdAt = nowMicros();
     const chat: StoredChat = {
       id: uuid7(),
+      userId,
       createdAt,
       modifiedAt: createdAt,
       title: null,
@@ -98,16 +104,24 @@ export class ChatStore {
     return chat;
   }
 
-  chat(chatId: string): StoredChat | undefined {
+  /** The user's chat (another user's chat is not found, as `get_chat_by_id` filters by user). */
+  chat(chatId: string, userId: string): StoredChat | undefined {
+    const chat = this.chats.get(chatId);
+    return chat?.userId === userId ? chat : undefined;
+  }
+
+  /** Any user's chat by id. */
+  anyChat(chatId: string): StoredChat | undefined {
     return this.chats.get(chatId);
   }
 
-  /** Deletes a chat and its messages; false when there is no such chat. */
-  deleteChat(chatId: string): boolean {
-    const chat = this.chats.get(chatId);
-    if (!chat) return false;
+  /** Deletes the user's chat and its messages; undefined when the user has no such chat. */
+  deleteChat(chatId: string, userId: string): StoredChat | undefined {
+    const chat = this.chat(chatId, userId);
+    if (!chat) return undefined;
     for (const message of chat.messages) this.messages.delete(message.id);
-    return this.chats.delete(chatId);
+    this.chats.delete(chatId);
+    return chat;
   }
 
   addMessage(chat: StoredChat, fields: NewMessage): StoredMessage {
@@ -122,18 +136,18 @@ export class ChatStore {
     return this.messages.get(messageId);
   }
 
-  /** A message of the given chat. */
-  messageInChat(chatId: string, messageId: string): StoredMessage | undefined {
+  /** A message of the given chat of the user (`get_message_by_id` joins the chat and filters by user). */
+  messageInChat(chatId: string, messageId: string, userId: string): StoredMessage | undefined {
     const message = this.messages.get(messageId);
-    return message?.chatId === chatId ? message : undefined;
+    return message?.chatId === chatId && this.chats.get(chatId)?.userId === userId ? message : undefined;
   }
 
   /**
    * `GET /chats`: newest first; `after` pages towards older chats, `before` towards newer
    * ones (fetched oldest-first, then reversed). One extra row tells whether more exist.
    */
-  listChats(query: ChatPageQuery): ChatPage {
-    let candidates = [...this.chats.values()].filter((chat) => query.includeHidden || !chat.hidden);
+  listChats(query: ChatPageQuery, userId: string): ChatPage {
+    let candidates = [...this.chats.values()].filter((chat) => chat.userId === userId && (query.includeHidden || !chat.hidden));
     const { after, before } = query;
     if (after !== undefined) candidates = candidates.filter((chat) => chat.id < after.chatId);
     if (before !== undefined) candidates = candidates.filter((chat) => chat.id > before.chatId);

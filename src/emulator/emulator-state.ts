@@ -1,6 +1,8 @@
 import { ChatStore } from "./chat-store.js";
 import type { EmulatorSettings } from "./settings.js";
 import { TokenEventsCache } from "./token-events-cache.js";
+import { UserRegistry } from "./users.js";
+import { WorkerPool } from "./worker.js";
 
 /** One request as the emulator received it. */
 export interface RecordedRequest {
@@ -21,8 +23,20 @@ export interface EmulatorState {
   readonly store: ChatStore;
   readonly tokenEvents: TokenEventsCache;
   readonly requests: RecordedRequest[];
+  /** The accounts: one per session token. */
+  readonly users: UserRegistry;
+  /** The work queues and workers (one per model). */
+  readonly workers: WorkerPool;
 }
 
 export function createEmulatorState(settings: EmulatorSettings): EmulatorState {
-  return { settings, store: new ChatStore(), tokenEvents: new TokenEventsCache(8), requests: [] };
+  const tokenEvents = new TokenEventsCache(8);
+  return {
+    settings,
+    store: new ChatStore(),
+    tokenEvents,
+    requests: [],
+    users: new UserRegistry(settings.sessionTokens),
+    workers: new WorkerPool(settings, tokenEvents),
+  };
 }

@@ -3,9 +3,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createEmulatorApp } from "./app.js";
 import { createEmulatorState, type RecordedRequest } from "./emulator-state.js";
-import type { Fault } from "./faults.js";
+import type { EmulatorOptions } from "./options.js";
 import { replyTokens } from "./reply-text.js";
-import { resolveSettings } from "./settings.js";
+import { checkSessionToken, newSessionToken, resolveSettings } from "./settings.js";
+import { ConfigError } from "../errors.js";
 
 /**
  * A local Open-Assistant-compatible server: the website API (`/api/chat/*`) as
@@ -14,48 +15,26 @@ import { resolveSettings } from "./settings.js";
  */
 
 export type { Fault } from "./faults.js";
+export type { EmulatorOptions } from "./options.js";
 export { FAULT_DESCRIPTIONS, FAULT_NAMES } from "./faults.js";
 export type { RecordedRequest } from "./emulator-state.js";
 export { replyTokens } from "./reply-text.js";
 
-export interface EmulatorOptions {
-  /** Default 0: a free port. */
-  port?: number;
-  /** Default "127.0.0.1". */
-  host?: string;
-  /** Default: a random 32-byte base64url token. */
-  sessionToken?: string;
-  /** Cookie name `__Secure-next-auth.session-token` when true, else `next-auth.session-token` (NextAuth reads only one). Default false. */
-  secureCookie?: boolean;
-  /** Keep-alive comments `: ping - <naive UTC str(datetime)>` every this many ms, the first one after as long. Default 15000. */
-  pingIntervalMs?: number;
-  /** Tokens per reply, default 24; a request's `max_new_tokens` lowers it (length = min of both). */
-  replyTokens?: number;
-  /** Delay between token events, default 0 (0 writes the whole pre-encoded body at once). */
-  tokenDelayMs?: number;
-  /** `pending` events before the first token, default 1, queue_position counting down to 1. */
-  pendingEvents?: number;
-  /** Silence after each pending event, default 0. */
-  pendingIntervalMs?: number;
-  /** Allowed model config names (ALLOWED_MODEL_CONFIG_NAMES); default all (`*`). */
-  models?: string[];
-  /** Faults for this server; default none. */
-  faults?: Fault[];
-  /** The final `message` event carries the reply's first 16 tokens only (benchmarks: avoids one huge line). Default false. */
-  shortFinalMessage?: boolean;
-  /** No request log. Default false: one line per request on stderr (`oasst emulate: GET /api/chat 200`). */
-  quiet?: boolean;
-}
 
 export interface Emulator {
   /** `http://127.0.0.1:PORT` (IPv6 hosts in brackets). */
   url: string;
   cookieName: string;
+  /** The first user's session token. */
   sessionToken: string;
-  /** Cookie header value `name=token`. */
+  /** The first user's Cookie header value `name=token`. */
   cookie: string;
-  /** `{ [cookieName]: token }`. */
+  /** The first user's `{ [cookieName]: token }`. */
   cookies: Record<string, string>;
+  /** Every user's session, the first user first (the `sessionTokens` option, then those `addSession` added). */
+  sessions(): EmulatorSession[];
+  /** A new user: its own session token (random unless given), chats, rate limit and pending messages. */
+  addSession(token?: string): EmulatorSession;
   /** Chats created and not (successfully) deleted. */
   liveChats(): number;
   /** Every request received, in arrival order. */
@@ -64,6 +43,15 @@ export interface Emulator {
   expectedReply(prompt: string, options?: { maxNewTokens?: number }): string;
   /** Closes the server and every open connection (streams in progress end); resolves when closed. */
   stop(): Promise<void>;
+}
+
+/** One user's session. */
+export interface EmulatorSession {
+  token: string;
+  /** Cookie header value `name=token`. */
+  cookie: string;
+  /** `{ [cookieName]: token }`. */
+  cookies: Record<string, string>;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -82,12 +70,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
   let stopped: Promise<void> | undefined;
+  const session = (token: string): EmulatorSession => ({
+    token,
+    cookie: `${settings.cookieName}=${token}`,
+    cookies: { [settings.cookieName]: token },
+  });
+  const tokens = [...settings.sessionTokens];
   return {
     url: `http://${host}:${port}`,
     cookieName: settings.cookieName,
     sessionToken: settings.sessionToken,
     cookie: `${settings.cookieName}=${settings.sessionToken}`,
     cookies: { [settings.cookieName]: settings.sessionToken },
+    sessions: () => tokens.map(session),
+    addSession(token = newSessionToken()) {
+      checkSessionToken("addSession token", token);
+      if (state.users.find(token)) {
+        throw new ConfigError("addSession: this token is already a session of the emulator", "Pass a new token, or none for a random one.");
+      }
+      state.users.add(token);
+      tokens.push(token);
+      return session(token);
+    },
     liveChats: () => state.store.chatCount,
     requests: state.requests,
     expectedReply(prompt, replyOptions = {}) {
@@ -95,6 +99,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return replyTokens(prompt, Math.max(0, Math.min(settings.replyTokens, limit))).join("");
     },
     stop() {
+      state.workers.stop();
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Open streams and keep-alive sockets would hold close() forever.

@@ -3,19 +3,22 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { MessageState } from "../client/wire-types.js";
 import type { StoredMessage } from "./chat-store.js";
 import type { EmulatorState } from "./emulator-state.js";
-import { replyEmpty, replyInternalError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
+import { replyEmptyChunked, replyInternalError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
 import { pydanticJson, pyStringLiteral } from "./pydantic-json.js";
 import { replyTokens, ReplyTokenSource } from "./reply-text.js";
 import { EventStreamWriter } from "./sse-writer.js";
 import { tokenEventStart, tokenEventText, type TokenEvents } from "./token-events-cache.js";
 import { queryParam, interpolated } from "./website-request.js";
 import { toPydanticMessage } from "./wire-views.js";
+import type { MessageWork, WorkerPool } from "./worker.js";
 
 /**
  * `/api/chat/events`: the reply of an assistant message as an event stream (protocol
- * section 3): `pending`* `token`* then `message`, with `: ping` comments, or whatever the
- * configured stream fault makes of it. The emulated worker is always free: it starts on a
- * message when its stream is opened, and finishes it even if the client leaves.
+ * section 3), as `message_events` reads it: the message's list of worker items (tokens,
+ * then the finished message or an error), taken destructively; after each
+ * `pendingEventIntervalMs` of silence before the first item, a `pending` event with the
+ * queue position. A cancelled message never gets an item: `pending` forever. Stream
+ * faults script the stream once the worker has taken the message.
  */
 
 const FINISHED_STATES: ReadonlySet<MessageState> = new Set(["manual", "complete", "aborted_by_worker"]);
@@ -40,6 +43,8 @@ class ReplyStream {
   private readonly prompt: string;
   private readonly tokenCount: number;
 
+  private readonly workers: WorkerPool;
+
   constructor(
     state: EmulatorState,
     c: EmulatorContext,
@@ -47,8 +52,10 @@ class ReplyStream {
     private readonly events: TokenEvents,
     prompt: string,
     tokenCount: number,
+    private readonly work: MessageWork | undefined,
   ) {
     this.settings = state.settings;
+    this.workers = state.workers;
     this.prompt = prompt;
     this.tokenCount = tokenCount;
     this.writer = new EventStreamWriter(c.env.outgoing, this.settings.separator, this.settings.faults.has("byte-chunks"), c.var.lifetime);
@@ -79,12 +86,83 @@ class ReplyStream {
   }
 
   async run(): Promise<void> {
-    const { writer, settings } = this;
+    const { writer, settings, work } = this;
     const fault = settings.streamFault;
     writer.startPings(settings.pingIntervalMs);
+    if (work) this.workers.attach(work);
     try {
       if (fault === "hang") return await writer.untilClosed();
-      await this.sendPending();
+      await this.sendScriptedPending();
+      if (!work) return await this.sendScript();
+      const started = await this.waitForWorker(work);
+      if (!started) return;
+      if (fault !== undefined) return await this.sendScript();
+      await this.sendItems(work);
+    } finally {
+      writer.stopPings();
+      if (work) this.workers.detach(work);
+    }
+  }
+
+  /**
+   * Before the worker takes the message: silence, and after each `pendingEventIntervalMs`
+   * of it a `pending` event. False when the stream ended here (client gone, or a
+   * timed-out message's error delivered).
+   */
+  private async waitForWorker(work: MessageWork): Promise<boolean> {
+    const { writer, settings } = this;
+    while (writer.open) {
+      if (work.started) return true;
+      if (work.terminal && !work.terminalDelivered) {
+        await this.sendItems(work);
+        return false;
+      }
+      const pushed = await work.waitForItem(settings.pendingEventIntervalMs, writer.signal);
+      if (!pushed && writer.open && !work.started) await this.sendPendingPosition(work);
+    }
+    return false;
+  }
+
+  /** The worker's items as they come: tokens in batches, then the final item; `pending` only before the first. */
+  private async sendItems(work: MessageWork): Promise<void> {
+    const { writer, settings, events } = this;
+    let hasStarted = false;
+    while (writer.open) {
+      if (work.delivered < work.produced) {
+        const from = work.delivered;
+        work.delivered = work.produced;
+        hasStarted = true;
+        await writer.send(events.body.subarray(tokenEventStart(events, from), tokenEventStart(events, work.delivered)));
+        continue;
+      }
+      const terminal = work.terminal;
+      if (terminal && !work.terminalDelivered) {
+        work.terminalDelivered = true;
+        if (terminal.kind === "message") {
+          this.workers.finish(work);
+          return await this.sendMessage();
+        }
+        const event = { event_type: "error", error: terminal.error, message: toPydanticMessage(this.message) };
+        await writer.send(writer.dataEvent(pydanticJson(event)));
+        return await writer.end();
+      }
+      const pushed = await work.waitForItem(settings.pendingEventIntervalMs, writer.signal);
+      if (!pushed && !hasStarted && writer.open) await this.sendPendingPosition(work);
+    }
+  }
+
+  private async sendPendingPosition(work: MessageWork): Promise<void> {
+    const { queue_position, queue_size } = this.workers.position(work);
+    await this.writer.send(
+      this.writer.dataEvent(`{"event_type": "pending", "queue_position": ${queue_position}, "queue_size": ${queue_size}}`),
+    );
+  }
+
+  /** A stream fault's script (the worker has taken the message). */
+  private async sendScript(): Promise<void> {
+    const { writer } = this;
+    const fault = this.settings.streamFault;
+    try {
       if (fault === "error-first") return await this.sendError();
       this.message.state = "in_progress";
       if (fault === "message-only") return await this.sendMessage();
@@ -110,7 +188,6 @@ class ReplyStream {
       await this.sendTokens(cut, this.tokenCount);
       await this.sendMessage();
     } finally {
-      writer.stopPings();
       this.settle();
     }
   }
@@ -131,7 +208,8 @@ class ReplyStream {
     }
   }
 
-  private async sendPending(): Promise<void> {
+  /** `pendingEvents` scripted `pending` events, counting down (a demo queue), each followed by `pendingIntervalMs`. */
+  private async sendScriptedPending(): Promise<void> {
     const { pendingEvents, pendingIntervalMs } = this.settings;
     for (let position = pendingEvents; position >= 1 && this.writer.open; position--) {
       await this.writer.send(
@@ -191,19 +269,21 @@ class ReplyStream {
 async function streamEvents(c: EmulatorContext, state: EmulatorState): Promise<Response> {
   const { searchParams } = new URL(c.req.url);
   const chatId = interpolated(queryParam(searchParams, "chat_id"));
-  const message = state.store.messageInChat(chatId, interpolated(queryParam(searchParams, "message_id")));
-  // Unknown message: an unhandled upstream 500; a prompter message: an upstream 400. Both reach the client as 500.
+  const message = state.store.messageInChat(chatId, interpolated(queryParam(searchParams, "message_id")), c.var.user.id);
+  // Unknown message (or another user's): an unhandled upstream 500; a prompter message: an upstream 400. Both reach
+  // the client as 500.
   if (message?.role !== "assistant" || !message.workParameters) return replyInternalError(c);
-  // A finished message: upstream 204, which the website relays as an empty 200.
-  if (FINISHED_STATES.has(message.state)) return replyEmpty(c, 200);
-  const prompt = (message.parentId && state.store.message(message.parentId)?.content) ?? "";
+  // A finished message: upstream 204, whose empty body the website pipes into a chunked 200.
+  if (FINISHED_STATES.has(message.state)) return replyEmptyChunked(c, 200);
+  const work = state.workers.workOf(message);
+  const prompt = work?.prompt ?? ((message.parentId && state.store.message(message.parentId)?.content) ?? "");
   const { settings } = state;
-  const tokenCount = Math.max(0, Math.min(settings.replyTokens, message.workParameters.sampling_parameters.max_new_tokens));
+  const tokenCount = work?.tokenCount ?? Math.max(0, Math.min(settings.replyTokens, message.workParameters.sampling_parameters.max_new_tokens));
   const events = state.tokenEvents.get(prompt, tokenCount, settings.separator);
-  const stream = new ReplyStream(state, c, message, events, prompt, tokenCount);
+  const stream = new ReplyStream(state, c, message, events, prompt, tokenCount, work);
   if (settings.streamFault === "empty-events") {
     stream.settle();
-    return replyEmpty(c, 200);
+    return replyEmptyChunked(c, 200);
   }
   await stream.run();
   return RESPONSE_ALREADY_SENT;

@@ -13,6 +13,7 @@ import {
 } from "./node-reply.js";
 import { ASSISTANT_MESSAGE_FIELDS, PROMPTER_MESSAGE_FIELDS, validateBody } from "./pydantic-validation.js";
 import { bodyFields, forwardedJson, interpolated, queryParam } from "./website-request.js";
+import { takeRateLimit } from "./users.js";
 import { toMessageRead } from "./wire-views.js";
 
 /**
@@ -49,12 +50,13 @@ function postPrompterMessage(c: EmulatorContext, state: EmulatorState): Response
   const validated = validateBody<PrompterMessageRequest>(forwardedJson({ parent_id, content }), PROMPTER_MESSAGE_FIELDS);
   if (!validated.ok) return replyUpstreamError(c, 422, validated.issues);
   const request = validated.value;
-  const chat = state.store.chat(interpolated(chatId));
+  // Unknown chat or another user's: `.one()` raises, caught upstream as an empty 500.
+  const chat = state.store.chat(interpolated(chatId), c.var.user.id);
   if (!chat) return replyUpstreamError(c, 500);
   if (request.parent_id === null) {
     if (chat.messages.length > 0) return replyUpstreamError(c, 400, "Trying to add first message to non-empty chat");
   } else {
-    const parent = state.store.messageInChat(chat.id, request.parent_id);
+    const parent = state.store.messageInChat(chat.id, request.parent_id, chat.userId);
     if (!parent) return replyUpstreamError(c, 400, "Parent message not found");
     if (parent.role !== "assistant") return replyUpstreamError(c, 400, "Parent message is not an assistant message");
     if (parent.state !== "complete") return replyUpstreamError(c, 400, "Parent message is not complete");
@@ -74,24 +76,40 @@ function postPrompterMessage(c: EmulatorContext, state: EmulatorState): Response
 }
 
 function postAssistantMessage(c: EmulatorContext, state: EmulatorState): Response {
-  const { faults, allowedModels } = state.settings;
+  const { settings, store, workers } = state;
+  const { faults, allowedModels } = settings;
+  const user = c.var.user;
   // The rate limiter runs before body validation.
   if (faults.has("rate-limit")) {
     return replyUpstreamError(c, 429, "Too Many Requests. Retry After 2 seconds.", { "Retry-After": "2" });
   }
   if (faults.has("rate-limit-500")) return replyUpstreamError(c, 500);
+  // Over the limit: main.py's callback builds its HTTPException with status and detail swapped, which ends as an
+  // upstream 500 `Internal Server Error` (text), relayed by the website as {"message":"Something went wrong"}.
+  if (!takeRateLimit(user, settings.rateLimit)) return replyUpstreamError(c, 500);
   const { chat_id: _chatId, ...fields } = bodyFields(c.var.body);
   const validated = validateBody<AssistantMessageRequest>(forwardedJson(fields), ASSISTANT_MESSAGE_FIELDS);
   if (!validated.ok) return replyUpstreamError(c, 422, validated.issues);
   const request = validated.value;
   const model = lookUpModel(request.model_config_name, allowedModels);
   if (!model.ok) return replyUpstreamError(c, 422, model.detail);
-  // The parent is looked up by id alone (the chat id of the path is not compared).
-  const parent = state.store.message(request.parent_id);
-  const chat = parent?.role === "prompter" ? state.store.chat(parent.chatId) : undefined;
+  // initiate_assistant_message: first cancel this user's pending messages under other parents (drafts for the same
+  // parent do not cancel each other), committed before the parent is even looked up.
+  if (settings.cancelPending) {
+    for (const pending of user.pending) {
+      if (pending.parentId === request.parent_id) continue;
+      pending.state = "cancelled";
+      user.pending.delete(pending);
+    }
+  }
+  // The parent is looked up by id alone (the chat id of the path is not compared): not a prompter message is an
+  // exception caught upstream (empty 500), another user's one a 400 "Message not found".
+  const parent = store.message(request.parent_id);
+  const chat = parent?.role === "prompter" ? store.anyChat(parent.chatId) : undefined;
   if (!parent || !chat) return replyUpstreamError(c, 500);
+  if (chat.userId !== user.id) return replyUpstreamError(c, 400, "Message not found");
   const seed = randomSeed();
-  const message = state.store.addMessage(chat, {
+  const message = store.addMessage(chat, {
     parentId: parent.id,
     chatId: chat.id,
     role: "assistant",
@@ -110,9 +128,16 @@ function postAssistantMessage(c: EmulatorContext, state: EmulatorState): Respons
     },
     exactSeed: seed,
   });
-  // The row is inserted before the work queue refuses it, so it stays pending.
-  if (faults.has("busy")) return replyUpstreamError(c, 503, "The server is currently busy. Please try again later.");
-  return replyJson(c, 200, toMessageRead(message));
+  user.pending.add(message);
+  const tokenCount = Math.max(0, Math.min(settings.replyTokens, request.sampling_parameters.max_new_tokens));
+  const prompt = parent.content ?? "";
+  // The row is inserted before the work queue refuses it, so it stays pending (and out of the queue).
+  const refused = faults.has("busy");
+  // The answer is the row as inserted (pending), even when a free worker takes it at once.
+  const read = toMessageRead(message);
+  workers.enqueue(message, prompt, tokenCount, user.pending, !refused);
+  if (refused) return replyUpstreamError(c, 503, "The server is currently busy. Please try again later.");
+  return replyJson(c, 200, read);
 }
 
 function getMessage(c: EmulatorContext, state: EmulatorState): Response {
@@ -120,6 +145,7 @@ function getMessage(c: EmulatorContext, state: EmulatorState): Response {
   const message = state.store.messageInChat(
     interpolated(queryParam(searchParams, "chat_id")),
     interpolated(queryParam(searchParams, "message_id")),
+    c.var.user.id,
   );
   return message ? replyJson(c, 200, toMessageRead(message)) : replyInternalError(c);
 }
@@ -128,7 +154,8 @@ function postVote(c: EmulatorContext, state: EmulatorState): Response {
   const { message_id: messageId, score } = bodyFields(c.var.body);
   if (score !== -1 && score !== 0 && score !== 1) return replyText(c, 400, "Invalid score");
   const message = state.store.message(interpolated(messageId));
-  if (message?.role !== "assistant") return replyInternalError(c);
+  // Not an assistant message, or another user's ("Message not found", caught upstream): an upstream 500, unhandled here.
+  if (message?.role !== "assistant" || state.store.anyChat(message.chatId)?.userId !== c.var.user.id) return replyInternalError(c);
   message.score = score;
   return replyJson(c, 200, "");
 }

@@ -2,6 +2,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import type { ValidationIssue } from "./pydantic-validation.js";
+import type { EmulatedUser } from "./users.js";
 
 /**
  * Responses written straight on the Node response, as Next.js writes them: the Fetch
@@ -17,24 +18,40 @@ export interface EmulatorBindings {
     body: unknown;
     /** Aborted when the connection closes. */
     lifetime: AbortSignal;
+    /** The session's user (set by the session check). */
+    user: EmulatedUser;
   };
 }
 
 export type EmulatorContext = Context<EmulatorBindings>;
 
-/** `res.status(n).end()`: no content-type, `Content-Length: 0`. */
+/**
+ * `res.status(n).end()` as Next.js 13 answers it (measured on the real stack): no
+ * content-type, and a chunked body that ends at once (no `Content-Length`).
+ */
 export function replyEmpty(c: EmulatorContext, status: number): Response {
   const { outgoing } = c.env;
   outgoing.statusCode = status;
+  // Headers out before the end: Node then frames the (empty) body as chunked instead of `Content-Length: 0`.
+  outgoing.flushHeaders();
   outgoing.end();
   return RESPONSE_ALREADY_SENT;
 }
 
-/** Next.js `sendError`: the text is the body and the status message, no content-type. */
+/**
+ * `res.status(200); stream.pipe(res)` with an empty upstream body (the inference
+ * server's 204): the same bytes as `replyEmpty`.
+ */
+export function replyEmptyChunked(c: EmulatorContext, status: number): Response {
+  return replyEmpty(c, status);
+}
+
+/** Next.js `sendError` (and its production 500): the text is the body and the status message, no content-type, chunked. */
 export function replyText(c: EmulatorContext, status: number, text: string): Response {
   const { outgoing } = c.env;
   outgoing.statusCode = status;
   outgoing.statusMessage = text;
+  outgoing.flushHeaders();
   outgoing.end(text);
   return RESPONSE_ALREADY_SENT;
 }

@@ -75,6 +75,25 @@ describe.skipIf(!existsSync(CLI))("oasst emulate (the built CLI)", () => {
     expect(stderr).toMatch(message);
   });
 
+  it("--sessions prints every user's cookie; --connection-close reaches the server", async () => {
+    const child = launch("emulate", "--port", "0", "--quiet", "--sessions", "3", "--connection-close", "--no-rate-limit");
+    let printed = "";
+    child.stdout.on("data", (data: Buffer) => (printed += data.toString()));
+    const result = exited(child);
+    const { baseUrl } = await printedSettings(child);
+    await expect.poll(() => (printed.match(/^export OASST_COOKIES/gm) ?? []).length).toBe(3);
+    const cookies = [...printed.matchAll(/^export OASST_COOKIES(?:_(\d))?='([^']+)'$/gm)].map((match): [string, string] => [match[1] ?? "1", match[2]!]);
+    expect(cookies.map(([user]) => user)).toEqual(["1", "2", "3"]);
+    expect(new Set(cookies.map(([, cookie]) => cookie)).size).toBe(3);
+    for (const [, cookie] of cookies) {
+      const response = await fetch(`${baseUrl}/api/chat`, { headers: { cookie } });
+      await response.text();
+      expect([response.status, response.headers.get("connection")]).toEqual([200, "close"]);
+    }
+    child.kill("SIGTERM");
+    expect((await result).code).toBe(0);
+  });
+
   it("warns on stderr when binding a non-loopback address", async () => {
     const child = launch("emulate", "--host", "0.0.0.0", "--quiet");
     const result = exited(child);

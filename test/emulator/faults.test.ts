@@ -118,7 +118,7 @@ describe("faults on the event stream", () => {
   });
 
   it("error-first: the error comes before any token", async () => {
-    const server = await emulator({ faults: ["error-first"] });
+    const server = await emulator({ faults: ["error-first"], pendingEvents: 1 });
     const { eventsPath } = await startReply(server, PROMPT);
     const types = dataPayloads((await http(server, "GET", eventsPath)).body).map((payload) => (JSON.parse(payload) as { event_type: string }).event_type);
     expect(types).toEqual(["pending", "error"]);
@@ -148,7 +148,7 @@ describe("faults on the event stream", () => {
   });
 
   it("endless: token events and nothing else, for as long as the client reads", async () => {
-    const server = await emulator({ faults: ["endless"], replyTokens: 5 });
+    const server = await emulator({ faults: ["endless"], replyTokens: 5, pendingEvents: 1 });
     const { eventsPath } = await startReply(server, PROMPT);
     const response = await fetch(`${server.url}${eventsPath}`, { headers: { cookie: server.cookie } });
     const reader = response.body!.getReader();
@@ -164,7 +164,7 @@ describe("faults on the event stream", () => {
   });
 
   it("malformed-json: an unparsable data line after 3 tokens", async () => {
-    const server = await emulator({ faults: ["malformed-json"], replyTokens: 6 });
+    const server = await emulator({ faults: ["malformed-json"], replyTokens: 6, pendingEvents: 1 });
     const { eventsPath } = await startReply(server, PROMPT);
     const payloads = dataPayloads((await http(server, "GET", eventsPath)).body);
     expect(payloads[4]).toBe('{"event_type": "token", "text": "unterminated');
@@ -182,7 +182,7 @@ describe("faults on the event stream", () => {
   });
 
   it("message-only: the final message with no token before it", async () => {
-    const server = await emulator({ faults: ["message-only"] });
+    const server = await emulator({ faults: ["message-only"], pendingEvents: 1 });
     const { eventsPath } = await startReply(server, PROMPT);
     const payloads = dataPayloads((await http(server, "GET", eventsPath)).body);
     expect(payloads.map((payload) => (JSON.parse(payload) as { event_type: string }).event_type)).toEqual(["pending", "message"]);

@@ -25,6 +25,14 @@ interface EmulateFlags {
   secureCookie?: boolean;
   shortFinalMessage?: boolean;
   quiet?: boolean;
+  pendingEventInterval: number;
+  workerSlots: number;
+  cancelPending: boolean;
+  /** A number of messages per window, false for --no-rate-limit, undefined for the default. */
+  rateLimit?: number | false;
+  rateLimitWindow: number;
+  connectionClose?: boolean;
+  sessions: number;
 }
 
 function numberFlag(what: string, integer: boolean, min: number, max = Number.POSITIVE_INFINITY) {
@@ -57,6 +65,7 @@ const EXAMPLES = `
 Examples:
   $ oasst emulate
   $ oasst emulate --port 8765 --token-delay 30 --pending 3 --pending-interval 500
+  $ oasst emulate --sessions 8 --no-rate-limit --connection-close
   $ oasst emulate --fault error-event --reply-tokens 40
   $ oasst emulate --reply-tokens 200000 --short-final-message --quiet     # benchmarks
 
@@ -84,6 +93,11 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     secureCookie: flags.secureCookie ?? false,
     shortFinalMessage: flags.shortFinalMessage ?? false,
     quiet: flags.quiet ?? false,
+    pendingEventIntervalMs: flags.pendingEventInterval,
+    workerSlots: flags.workerSlots,
+    cancelPending: flags.cancelPending,
+    rateLimit: flags.rateLimit === false ? false : { messages: flags.rateLimit ?? 20, windowMs: flags.rateLimitWindow * 1000 },
+    connectionClose: flags.connectionClose ?? false,
   };
   if (!isLoopback(flags.host)) {
     console.error(
@@ -110,7 +124,10 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  const extraUsers = Array.from({ length: flags.sessions - 1 }, () => emulator.addSession());
   process.stdout.write(`export OASST_BASE_URL=${emulator.url}\nexport OASST_COOKIES='${emulator.cookie}'\n`);
+  // More users (--sessions): OASST_COOKIES_2, OASST_COOKIES_3, …
+  extraUsers.forEach((session, index) => process.stdout.write(`export OASST_COOKIES_${index + 2}='${session.cookie}'\n`));
   if (!flags.quiet) {
     const faults = options.faults?.length ? options.faults.join(", ") : "none";
     console.error(`oasst emulate: listening on ${emulator.url} (faults: ${faults}); Ctrl-C to stop`);
@@ -143,8 +160,21 @@ export function registerEmulateCommand(program: Command): void {
     .option("--host <address>", "address to bind", "127.0.0.1")
     .option("--token-delay <ms>", "delay between token events", numberFlag("milliseconds", false, 0), 0)
     .option("--reply-tokens <n>", "tokens per reply (a request's max_new_tokens lowers it)", numberFlag("tokens", true, 0), 24)
-    .option("--pending <n>", "pending events before the first token", numberFlag("events", true, 0), 1)
-    .option("--pending-interval <ms>", "silence after each pending event", numberFlag("milliseconds", false, 0), 0)
+    .option("--pending <n>", "scripted pending events at the start of each stream (a demo queue)", numberFlag("events", true, 0), 0)
+    .option("--pending-interval <ms>", "silence after each scripted pending event", numberFlag("milliseconds", false, 0), 0)
+    .option(
+      "--pending-event-interval <ms>",
+      "a waiting message's stream sends a pending event after each this many ms of silence (the real server: 1000)",
+      numberFlag("milliseconds", false, 1),
+      1000,
+    )
+    .option("--worker-slots <n>", "replies the emulated worker of each model generates at once", numberFlag("slots", true, 1), 4)
+    .option("--no-cancel-pending", "a new assistant message does not cancel the user's other pending ones")
+    .option("--rate-limit <n>", "assistant messages per user per window (over it: 500, as the real stack)", numberFlag("messages", true, 1))
+    .option("--no-rate-limit", "no rate limit")
+    .option("--rate-limit-window <seconds>", "the rate limit's fixed window", numberFlag("seconds", false, 0.001), 660)
+    .option("--connection-close", "answer every request with Connection: close, as Next.js 13 does")
+    .option("--sessions <n>", "users (sessions): prints OASST_COOKIES_2, … for the extra ones", numberFlag("sessions", true, 1), 1)
     .option("--ping-interval <ms>", "keep-alive ping comment interval", numberFlag("milliseconds", false, 1), 15_000)
     .option("--fault <name...>", "inject faults (see the list below)", listFlag("fault", FAULT_NAMES))
     .option("--model <name...>", "allowed model config names (default: all)", listFlag("model config name", MODEL_NAMES))
