@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /**
  * The benchmark server, in a process of its own: the emulator with replies of up to
- * 200,000 tokens (a request's `max_new_tokens` picks the length: 16, 1,024 or 200,000),
- * pre-encoded (it caches the encoded token events per prompt and length), CRLF framing,
- * pydantic-style JSON with ASCII escapes, and a short final `message` event.
+ * 200,000 tokens (a request's `max_new_tokens` picks the length), pre-encoded (it caches
+ * the encoded token events per prompt and length), CRLF framing, pydantic-style JSON with
+ * ASCII escapes, and a short final `message` event.
  *
- *   node bench/bench-server.mjs
+ *   node bench/bench-server.mjs [--token-delay-ms MS] [--accounts N]
  *
- * Prints one JSON line on stdout: `{ "url", "cookie", "cookies", "pid" }`, then answers
+ * `--token-delay-ms` (default 0: each reply's events in one write) paces the tokens as a
+ * model writes them; `--accounts` (default 256) is the number of users.
+ *
+ * It measures clients, not the emulator's queue: no rate limit, a worker with as many
+ * slots as anyone asks for (every reply starts at once), and a user's new reply does not
+ * cancel its queued ones (the seed sends all its chats on one account).
+ *
+ * Prints one JSON line on stdout: `{ "url", "cookie", "cookies", "sessions", "pid" }` (`sessions`:
+ * every account's cookies, the first one's first), then answers
  * commands on stdin, one a line, each with one JSON line on stdout:
  *   status  → { liveChats, requests, rss, cpuMs }   (and forgets the recorded requests)
  *   stop    → stops the server and exits
@@ -16,19 +24,33 @@
 import { createInterface } from "node:readline";
 import process from "node:process";
 import { URL } from "node:url";
+import { parseArgs } from "node:util";
 
 const { startEmulator } = await import(new URL("../dist/emulator/emulator.js", import.meta.url).href);
 
 export const BENCH_REPLY_TOKENS = 200_000;
 
+const { values } = parseArgs({ options: { "token-delay-ms": { type: "string", default: "0" }, accounts: { type: "string", default: "256" } } });
+const accounts = Number(values.accounts);
+
 const server = await startEmulator({
   replyTokens: BENCH_REPLY_TOKENS,
+  tokenDelayMs: Number(values["token-delay-ms"]),
   shortFinalMessage: true,
   quiet: true,
   // No pings inside the measurements: a stream here lasts far less than a minute.
   pingIntervalMs: 60_000,
+  // Benchmarks run thousands of chats: far over the real 20 replies per account per window.
+  rateLimit: false,
+  // Every reply starts at once: the benchmarks measure the clients, not a queue.
+  workerSlots: 100_000,
+  cancelPending: false,
+  // Accounts for concurrent chats (the provider makes one account's replies take turns): `sessions` in the first line.
+  sessionTokens: Array.from({ length: accounts - 1 }, (_, i) => `bench-account-${i + 2}`),
 });
-process.stdout.write(`${JSON.stringify({ url: server.url, cookie: server.cookie, cookies: server.cookies, pid: process.pid })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url: server.url, cookie: server.cookie, cookies: server.cookies, sessions: server.sessions().map((session) => session.cookies), pid: process.pid })}\n`,
+);
 
 async function stop() {
   await server.stop();

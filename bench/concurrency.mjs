@@ -1,10 +1,12 @@
 /**
- * Item 3, concurrency: 1,000 chats of 1,024 tokens with 100 and with 1,000 in flight, in
- * one process (a child, so that its peak RSS is the provider's alone): total time, peak
- * RSS, errors, and the chats the server still holds afterwards; the seed's Python with
- * the same settings beside it (its `--repeat R --concurrency C`: R waves of C chats).
+ * Concurrency: 1,000 chats of 1,024 tokens with 100 in flight, in one process (a child,
+ * so that its peak RSS is the provider's alone), each lane on its own account (the
+ * provider makes one account's replies take turns, as the real server keeps one queued
+ * reply per user): total time, peak RSS, errors, and the chats the server still holds
+ * afterwards; the seed's Python with the same settings beside it (its `--repeat 10
+ * --concurrency 100`: 10 waves of 100 chats, all on one account, as the seed can only do).
  *
- * The child: `node bench/concurrency.mjs --worker '{"url", "cookies", "chats", "inflight", "tokens"}'`
+ * The child: `node bench/concurrency.mjs --worker '{"url", "cookies", "sessions", "chats", "inflight", "tokens", "warmUp"}'`
  * prints one JSON line: { seconds, errors, firstError, mismatches, maxRssKb }.
  */
 import { spawn } from "node:child_process";
@@ -15,6 +17,7 @@ import { MODEL, median } from "./measure.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
 
 export const CONCURRENCY_TOKENS = 1024;
+export const INFLIGHT = 100;
 const PROMPT = "Benchmark: concurrency";
 const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
 
@@ -25,13 +28,16 @@ async function worker(config) {
   const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
   const messages = [{ role: "user", content: PROMPT }];
   const expected = replyTokens(prompterContent(messages), config.tokens).join("");
-  const options = { baseUrl: config.url, cookies: config.cookies, max_new_tokens: config.tokens, env: {}, onWarning: () => {} };
+  // Each lane its own account where the server has several (a client queues one account's replies).
+  const accounts = config.sessions?.length ? config.sessions : [config.cookies];
+  if (accounts.length < config.inflight) throw new Error(`concurrency: ${config.inflight} lanes need as many accounts, the server has ${accounts.length}`);
+  const optionsFor = (lane) => ({ baseUrl: config.url, cookies: accounts[lane % accounts.length], max_new_tokens: config.tokens, env: {}, onWarning: () => {} });
   let errors = 0;
   let mismatches = 0;
   let firstError;
-  const chat = async () => {
+  const chat = async (lane = 0) => {
     try {
-      if ((await OpenAssistant.createAsync(MODEL, messages, options)) !== expected) mismatches++;
+      if ((await OpenAssistant.createAsync(MODEL, messages, optionsFor(lane))) !== expected) mismatches++;
     } catch (error) {
       errors++;
       firstError ??= String(error);
@@ -42,10 +48,10 @@ async function worker(config) {
   mismatches = 0;
   const started = performance.now();
   let next = 0;
-  const lane = async () => {
+  const lane = async (_, index) => {
     while (next < config.chats) {
       next++;
-      await chat();
+      await chat(index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(config.inflight, config.chats) }, lane));
@@ -54,7 +60,7 @@ async function worker(config) {
 }
 
 function runWorker(server, chats, inflight, tokens, warmUp) {
-  const config = { url: server.url, cookies: server.cookies, chats, inflight, tokens, warmUp };
+  const config = { url: server.url, cookies: server.cookies, sessions: server.sessions, chats, inflight, tokens, warmUp };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--worker", JSON.stringify(config)], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -83,7 +89,7 @@ export async function concurrency(server, options) {
   const seedMissing = seedUnavailable();
   if (seedMissing) options.log(`  seed skipped: ${seedMissing}`);
   const scenarios = [];
-  for (const inflight of [100, 1000]) {
+  for (const inflight of [INFLIGHT]) {
     const effective = Math.min(inflight, chats);
     for (const who of ["oasst", "seed"]) {
       if (who === "seed" && seedMissing) continue;

@@ -1,8 +1,8 @@
 /**
- * HTTP/1.1 by hand over node:net: the "raw" side of the benchmarks. No fetch, no pool,
- * no streams API: bytes written, bytes read. Used for the floor of item 1 (read the
- * event stream's bytes and drop them) and for the raw round trips of item 2, on a
- * connection kept alive across chats, as the provider keeps its own.
+ * HTTP/1.1 by hand over node:net, for the floor of stream-throughput: a whole chat's
+ * five requests with the event stream's bytes read and dropped, on a connection kept
+ * alive across chats, as the provider keeps its own. No fetch, no pool, no streams API:
+ * bytes written, bytes read. What the server and the loopback allow, not a client.
  */
 import net from "node:net";
 import { performance } from "node:perf_hooks";

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: every benchmark of the suite against one benchmark server (its own
- * process), then the table and bench/results.json.
+ * process; `paced` starts a paced one of its own), then the table with the targets and
+ * bench/results.json. Exit status 1 when an item failed (not when a target is missed).
  *
  *   node bench/run-all.mjs [--quick] [--only NAME[,NAME]] [--runs N] [--verbose]
  *
- * NAME: stream-throughput, chat-setup, concurrency, gateway-overhead, cold-start.
+ * NAME: stream-throughput, concurrency, paced, cold-start.
  * BENCH_DIST=/path/to/dist/ measures another build (for before/after comparisons).
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -19,9 +20,8 @@ import console from "node:console";
 
 const ITEMS = {
   "stream-throughput": async (server, options) => (await import("./stream-throughput.mjs")).streamThroughput(server, options),
-  "chat-setup": async (server, options) => (await import("./chat-setup.mjs")).chatSetup(server, options),
   concurrency: async (server, options) => (await import("./concurrency.mjs")).concurrency(server, options),
-  "gateway-overhead": async (server, options) => (await import("./gateway-overhead.mjs")).gatewayOverhead(server, options),
+  paced: async (server, options) => (await import("./paced.mjs")).paced(server, options),
   "cold-start": async (server, options) => (await import("./cold-start.mjs")).coldStart(server, options),
 };
 

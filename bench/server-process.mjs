@@ -18,14 +18,21 @@ import { URL } from "node:url";
  * @property {string} url
  * @property {string} cookie `name=value`
  * @property {Record<string, string>} cookies
+ * @property {Record<string, string>[]} sessions every account's cookies, the first one's first
  * @property {number} pid
  * @property {() => Promise<ServerStatus>} status
  * @property {() => Promise<void>} stop
  */
 
-/** @returns {Promise<BenchServer>} */
-export async function startBenchServer() {
-  const child = spawn(process.execPath, [new URL("bench-server.mjs", import.meta.url).pathname], {
+/**
+ * @param {{ tokenDelayMs?: number, accounts?: number }} [options] see bench-server.mjs
+ * @returns {Promise<BenchServer>}
+ */
+export async function startBenchServer(options = {}) {
+  const args = [new URL("bench-server.mjs", import.meta.url).pathname];
+  if (options.tokenDelayMs !== undefined) args.push("--token-delay-ms", String(options.tokenDelayMs));
+  if (options.accounts !== undefined) args.push("--accounts", String(options.accounts));
+  const child = spawn(process.execPath, args, {
     stdio: ["pipe", "pipe", "inherit"],
     env: { PATH: process.env.PATH ?? "" },
   });
@@ -43,6 +50,8 @@ export async function startBenchServer() {
     url: info.url,
     cookie: info.cookie,
     cookies: info.cookies,
+    /** Every account's cookies, the first one's first: concurrent chats spread over them. */
+    sessions: info.sessions,
     pid: info.pid,
     status() {
       const answer = next();
