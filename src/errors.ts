@@ -11,6 +11,7 @@ export type OpenAssistantErrorCode =
   | "server_busy"
   | "model_not_found"
   | "stream"
+  | "cancelled"
   | "protocol"
   | "timeout"
   | "connection"
@@ -78,7 +79,13 @@ abstract class RetryableError extends OpenAssistantError {
 export class RateLimitError extends RetryableError {
   override readonly code = "rate_limit";
   constructor(summary: string, init: OpenAssistantErrorInit & { retryAfterMs?: number | undefined } = {}) {
-    super(summary, init, "Wait before sending more messages (the server allows about 20 replies per 11 minutes).");
+    super(
+      summary,
+      init,
+      init.retryAfterMs === undefined
+        ? "Wait before sending more messages: Open-Assistant allows 20 replies per account per 11 minutes."
+        : `Wait ${waitText(init.retryAfterMs)} before sending more messages: Open-Assistant allows 20 replies per account per 11 minutes.`,
+    );
   }
 }
 
@@ -115,6 +122,22 @@ export class StreamError extends OpenAssistantError {
   override readonly code = "stream";
   constructor(summary: string, init: OpenAssistantErrorInit = {}) {
     super(summary, init, "The reply was cut short on the server side: send the message again.");
+  }
+}
+
+/**
+ * The server cancelled the reply before it started: the same account posted another
+ * reply while this one was still queued (Open-Assistant keeps one queued reply per user),
+ * from another process, machine or browser tab.
+ */
+export class ReplyCancelledError extends OpenAssistantError {
+  override readonly code = "cancelled";
+  constructor(summary: string, init: OpenAssistantErrorInit = {}) {
+    super(
+      summary,
+      init,
+      "Another client on the same account (a browser, another process or machine) started a reply while this one was queued: send the message again, and give each client its own account.",
+    );
   }
 }
 
@@ -176,4 +199,13 @@ export class ConfigError extends OpenAssistantError {
   constructor(summary: string, hint: string, init: OpenAssistantErrorInit = {}) {
     super(summary, { ...init, hint });
   }
+}
+
+/** "42 s", "3 min 20 s". */
+function waitText(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  return rest ? `${minutes} min ${rest} s` : `${minutes} min`;
 }

@@ -8,7 +8,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpenAssistant, startEmulator, type Emulator } from "../src/index.js";
+import { OpenAssistant } from "../src/index.js";
+import { startEmulator, type Emulator } from "../src/emulator/index.js";
 
 const SEED = resolve(import.meta.dirname, "../../shared/bench/seed_reference.py");
 const PYTHON = "/usr/bin/python3";
@@ -37,7 +38,11 @@ describe.skipIf(!runnable)("the seed's Python against the local server", () => {
       env: { ...process.env, PYTHONIOENCODING: "utf-8" },
     });
     const python = stdout.replace(/\n$/, "");
-    const ours = await OpenAssistant.createAsync("OA_SFT_Llama_30B_6", [{ role: "user", content: prompt }], { baseUrl: server.url, cookies: server.cookies });
+    const ours = await OpenAssistant.createAsync("OA_SFT_Llama_30B_6", [{ role: "user", content: prompt }], {
+      baseUrl: server.url,
+      cookies: server.cookies,
+      promptFormat: "gpt4free",
+    });
     expect(python).toBe(ours);
     expect(python.length).toBeGreaterThan(0);
     expect(stderr).toMatch(/seed_reference: chats=1 tokens=64 /);

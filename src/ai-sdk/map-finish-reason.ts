@@ -1,5 +1,5 @@
 import type { LanguageModelV3FinishReason } from "@ai-sdk/provider";
-import type { ReplyFinishReason } from "../gateway/open-assistant-reply.js";
+import type { ReplyFinishReason } from "../provider/reply-parts.js";
 
 /**
  * The reply's end in the AI SDK's terms. Open-Assistant sends no finish reason of

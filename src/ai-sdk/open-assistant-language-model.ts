@@ -10,7 +10,7 @@ import {
 } from "@ai-sdk/provider";
 import type { ChatEvent } from "../client/wire-types.js";
 import { AbortError } from "../errors.js";
-import { collectReply, streamReply, type ReplyPart, type ReplyRequest, type UpstreamOptions } from "../gateway/open-assistant-reply.js";
+import { collectReply, streamReply, type ReplyPart, type ReplyRequest, type UpstreamOptions } from "../provider/reply-parts.js";
 import { convertToOpenAssistantMessages } from "./convert-to-open-assistant-messages.js";
 import { mapFinishReason } from "./map-finish-reason.js";
 

@@ -22,6 +22,7 @@ const BY_ERROR_CODE: Record<OpenAssistantErrorCode, ExitCode> = {
   server_busy: ExitCode.rateLimited,
   server: ExitCode.server,
   stream: ExitCode.server,
+  cancelled: ExitCode.server,
   protocol: ExitCode.server,
   timeout: ExitCode.network,
   connection: ExitCode.network,

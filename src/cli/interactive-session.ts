@@ -4,6 +4,7 @@ import type { Message } from "../provider/provider-types.js";
 import { printError } from "./error-output.js";
 import { streamReply } from "./reply-stream.js";
 import type { Spinner } from "./spinner.js";
+import { onStopSignals } from "./stop-signals.js";
 import { stderrPalette, stdoutPalette } from "./terminal.js";
 
 export interface SessionOptions {
@@ -69,9 +70,10 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
     } else if (text) {
       conversation.push({ role: "user", content: line });
       const messages: Message[] = options.system ? [{ role: "system", content: options.system }, ...conversation] : [...conversation];
-      const reply = await replyOrUndefined(rl, model, messages, options, out.green("assistant> "));
+      const { reply, terminated } = await replyOrUndefined(rl, model, messages, options, out.green("assistant> "));
       if (reply === undefined) conversation.pop();
       else conversation.push({ role: "assistant", content: reply });
+      if (terminated) break;
     }
     rl.prompt();
   }
@@ -92,22 +94,33 @@ function onPromptInterrupt(rl: Interface): void {
 /**
  * One reply, with Ctrl-C as a real SIGINT: the terminal leaves raw mode while the
  * reply streams, so the keystroke reaches the process even though readline is paused.
- * Returns undefined when the reply failed or was stopped (the error is printed).
+ * The reply is undefined when it failed or was stopped (the error is printed). SIGTERM
+ * and SIGHUP stop it too (its chat is deleted) and end the session (`terminated`).
  */
-async function replyOrUndefined(rl: Interface, model: string, messages: Message[], options: SessionOptions, label: string): Promise<string | undefined> {
+async function replyOrUndefined(
+  rl: Interface,
+  model: string,
+  messages: Message[],
+  options: SessionOptions,
+  label: string,
+): Promise<{ reply: string | undefined; terminated: boolean }> {
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error("stopped with Ctrl-C"));
+  let terminated = false;
+  const stopListening = onStopSignals((signal) => {
+    terminated ||= signal !== "SIGINT";
+    controller.abort(new Error(`stopped with ${signal}`));
+  });
   rl.pause();
   setRawMode(rl, false);
-  process.on("SIGINT", stop);
   try {
-    return await streamReply(model, messages, { ...options.provider, signal: controller.signal }, { json: false, spinner: options.spinner, label });
+    const reply = await streamReply(model, messages, { ...options.provider, signal: controller.signal }, { json: false, spinner: options.spinner, label });
+    return { reply, terminated };
   } catch (error) {
     if (controller.signal.aborted) process.stdout.write(`${stdoutPalette().dim("(reply stopped)")}\n`);
     else printError(error);
-    return undefined;
+    return { reply: undefined, terminated };
   } finally {
-    process.off("SIGINT", stop);
+    stopListening();
     setRawMode(rl, true);
     rl.resume();
   }

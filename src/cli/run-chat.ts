@@ -4,6 +4,7 @@ import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Message } from "../provider/provider-types.js";
 import { redactUrl } from "../redact.js";
 import { configFilePath, readConfigFile, resolveChatSettings, type ChatFlags, type ChatSettings } from "./config.js";
+import { cliAccounts } from "./accounts-state.js";
 import { DEFAULTS, logSettings } from "./connection.js";
 import { warningLine } from "./error-output.js";
 import { ExitCode } from "./exit-codes.js";
@@ -12,6 +13,7 @@ import { jsonLineForError, writeJsonLine } from "./json-events.js";
 import { streamReply } from "./reply-stream.js";
 import { findSessionCookies } from "./session-cookies.js";
 import { Spinner } from "./spinner.js";
+import { onStopSignals, type StopSignal } from "./stop-signals.js";
 import { VerboseLog } from "./verbose-log.js";
 
 /**
@@ -59,6 +61,7 @@ async function chat(promptArgument: string | undefined, flags: ChatFlags): Promi
     proxy: settings.proxy,
     timeout: settings.timeout,
     env: process.env,
+    accounts: cliAccounts(process.env),
     onRequest: log.request,
     onWarning: (warning) => warn(warning.message),
     onRetry: ({ error, attempt, delayMs }) => {
@@ -74,20 +77,19 @@ async function chat(promptArgument: string | undefined, flags: ChatFlags): Promi
 }
 
 /**
- * One reply. The first Ctrl-C (SIGINT) stops it, the provider deletes the chat,
- * and the command exits 130; a second Ctrl-C exits at once. A reader that closes
- * stdout early (`| head`) stops the reply too, quietly.
+ * One reply. The first Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it, the provider
+ * deletes the chat, and the command exits 130; a second signal exits at once. A reader
+ * that closes stdout early (`| head`) stops the reply too, quietly.
  */
 async function replyOnce(prompt: string, settings: ChatSettings, provider: OpenAssistantOptions, view: { json: boolean; spinner: Spinner }): Promise<void> {
   const controller = new AbortController();
-  let interrupted = false;
+  let interrupted: StopSignal | undefined;
   let stdoutError: NodeJS.ErrnoException | undefined;
-  const onSigint = () => {
+  const stopListening = onStopSignals((signal) => {
     if (interrupted) process.exit(ExitCode.interrupted);
-    interrupted = true;
-    controller.abort(new Error("interrupted (SIGINT)"));
-  };
-  process.on("SIGINT", onSigint);
+    interrupted = signal;
+    controller.abort(new Error(`interrupted (${signal})`));
+  });
   // Stays attached: the write that follows a closed pipe fails too, after this function returned.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     stdoutError ??= error;
@@ -104,8 +106,8 @@ async function replyOnce(prompt: string, settings: ChatSettings, provider: OpenA
   } catch (caught) {
     if (stdoutError?.code === "EPIPE") return;
     if (stdoutError) throw stdoutError;
-    throw interrupted && caught instanceof AbortError ? new AbortError("Interrupted: the reply was stopped", { cause: caught }) : caught;
+    throw interrupted && caught instanceof AbortError ? new AbortError(`Interrupted by ${interrupted}: the reply was stopped`, { cause: caught }) : caught;
   } finally {
-    process.off("SIGINT", onSigint);
+    stopListening();
   }
 }

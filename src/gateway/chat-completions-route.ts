@@ -1,12 +1,14 @@
 import type { Handler } from "hono";
 import { chatCompletion, completionChunk, completionMeta, usageChunk, usageOf, type CompletionMeta } from "./completion-chunks.js";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./chat-completion-request.js";
-import type { ConcurrencyLimiter, Release } from "./concurrency-limiter.js";
-import { finishReply, readReply, streamReply, type ReplyPart, type UpstreamOptions } from "./open-assistant-reply.js";
+import type { AccountPool } from "./account-pool.js";
+import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
+import { finishReply, readReply, streamReply, type ReplyPart, type UpstreamOptions } from "../provider/reply-parts.js";
 import { invalidRequest, type GatewayError } from "./openai-errors.js";
 
 export interface ChatCompletionsDeps {
-  upstream: UpstreamOptions;
+  /** The accounts replies are spread over. */
+  pool: AccountPool;
   limiter: ConcurrencyLimiter;
   /** Fires when the gateway shuts down: replies in flight end, their chats are deleted. */
   shutdown: AbortSignal | undefined;
@@ -29,14 +31,26 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
     const request = parseChatCompletionRequest(await readJson(c.req.raw));
     const hangUp = new AbortController();
     const signal = AbortSignal.any([c.req.raw.signal, hangUp.signal, ...(deps.shutdown ? [deps.shutdown] : [])]);
-    const release = await deps.limiter.acquire(signal);
+    const freeSlot = await deps.limiter.acquire(signal);
+    // With `waitUntil`, the provider hands over the chat's end (a reply left early is waited
+    // for before its delete), so that errors are answered at once; the slot is held until it is done.
+    let chatEnd: Promise<void> = Promise.resolve();
+    const handOver = deps.waitUntil ? (task: Promise<void>) => void (chatEnd = task) : undefined;
+    const release = () => settle(chatEnd.then(freeSlot), deps.waitUntil);
     const meta = completionMeta(request.model);
-    const reply = streamReply(request, { ...deps.upstream, signal });
+    let upstream: UpstreamOptions;
+    try {
+      upstream = (await deps.pool.choose()).upstream;
+    } catch (error) {
+      freeSlot();
+      throw error;
+    }
+    const reply = streamReply(request, { ...upstream, signal, waitUntil: handOver });
     /** Once the reply is whole: the end of its stream and its chat's delete, then the slot. */
-    const afterFinish = () => settle(finishReply(reply).then(release), deps.waitUntil);
+    const afterFinish = () => settle(finishReply(reply).then(() => chatEnd).then(freeSlot), deps.waitUntil);
     if (!request.stream) {
-      const whole = await readReply(reply).catch((error: unknown) => {
-        release();
+      const whole = await readReply(reply).catch(async (error: unknown) => {
+        await release();
         throw error;
       });
       await afterFinish();
@@ -47,7 +61,7 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
       // Failures before the first event (auth, rate limit, unknown model) keep their HTTP status.
       first = await reply.next();
     } catch (error) {
-      release();
+      await release();
       throw error;
     }
     const frames = completionFrames(first, reply, request, meta, deps.describe, release, afterFinish);
@@ -80,7 +94,7 @@ async function* completionFrames(
   request: ChatCompletionRequest,
   meta: CompletionMeta,
   describe: (error: unknown) => GatewayError,
-  release: Release,
+  release: () => Promise<void>,
   afterFinish: () => Promise<void>,
 ): AsyncGenerator<string, void, undefined> {
   const withUsage = request.includeUsage;
@@ -110,7 +124,7 @@ async function* completionFrames(
       await afterFinish();
     } else {
       await reply.return();
-      release();
+      await release();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { prompterContent } from "../provider/format-prompt.js";
 import type { Messages } from "../provider/provider-types.js";
-import type { ReplyFinishReason } from "./open-assistant-reply.js";
+import type { ReplyFinishReason } from "../provider/reply-parts.js";
 
 /** What every object of one completion shares. */
 export interface CompletionMeta {

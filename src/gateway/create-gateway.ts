@@ -3,11 +3,12 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { cookieHeaderOf } from "../client/client.js";
 import { ConfigError } from "../errors.js";
+import { AccountPool, type GatewaySession } from "./account-pool.js";
 import { apiKeyAuth } from "./api-key-auth.js";
 import { chatCompletionsRoute } from "./chat-completions-route.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { getModelRoute, listModelsRoute } from "./models-route.js";
-import type { UpstreamOptions } from "./open-assistant-reply.js";
+import type { UpstreamOptions } from "../provider/reply-parts.js";
 import { GatewayError, toGatewayError } from "./openai-errors.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -16,6 +17,12 @@ export const DEFAULT_MAX_QUEUE = 64;
 
 /** The provider's connection options (base URL, cookies and cookie sources, proxy, timeout, retries…), plus the gateway's own. */
 export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
+  /**
+   * Several Open-Assistant accounts, one session each: each reply goes to the least busy one that is not
+   * rate-limited (see docs/gateway.md). Default: one account, from `cookies` or the cookie
+   * sources. Not together with `cookies`.
+   */
+  sessions?: GatewaySession[] | undefined;
   /**
    * Callers must send `Authorization: Bearer <apiKey>` to every `/v1` route.
    * Default: env OASST_API_KEY; none means no check.
@@ -47,12 +54,12 @@ export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
  * cookie files, browsers): callers never send them and never see them.
  */
 export function createGateway(options: GatewayOptions = {}): Hono {
-  return gatewayWithLimiter(options).app;
+  return gatewayParts(options).app;
 }
 
-/** The app and the limiter its replies go through (`serveGateway` waits for it to drain on shutdown). */
-export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter } {
-  const { apiKey: keyOption, cors: corsOrigins, maxBodyBytes, maxConcurrent, maxQueue, shutdown, waitUntil, ...upstream } = options;
+/** The app, the limiter its replies go through (`serveGateway` waits for it to drain on shutdown) and its accounts. */
+export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter; pool: AccountPool } {
+  const { apiKey: keyOption, cors: corsOrigins, maxBodyBytes, maxConcurrent, maxQueue, shutdown, waitUntil, sessions, ...upstream } = options;
   const env = upstream.env ?? process.env;
   const apiKey = keyOption ?? (env.OASST_API_KEY || undefined);
   const limiter = new ConcurrencyLimiter(
@@ -60,8 +67,9 @@ export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limite
     positiveInteger("maxQueue", maxQueue ?? DEFAULT_MAX_QUEUE, 0),
   );
   const maxBody = positiveInteger("maxBodyBytes", maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 1);
+  const pool = new AccountPool(upstream, sessions);
   const secrets = secretsOf(upstream, env, apiKey);
-  const describe = (error: unknown) => toGatewayError(error, secrets, shutdown?.aborted === true);
+  const describe = (error: unknown) => toGatewayError(error, [...secrets, ...pool.secrets()], shutdown?.aborted === true);
 
   const app = new Hono();
   app.onError((error) => {
@@ -73,10 +81,16 @@ export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limite
   if (corsOrigins !== undefined) {
     app.use("*", cors({ origin: corsOrigins, allowHeaders: ["authorization", "content-type"], exposeHeaders: ["retry-after"], maxAge: 600 }));
   }
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  // Counts only: the accounts' details are behind the API key, at /v1/status.
+  app.get("/health", (c) => {
+    const states = pool.status().map((account) => account.state);
+    const usable = states.filter((state) => state !== "auth_failed" && state !== "rate_limited").length;
+    return c.json({ status: "ok", accounts: states.length, usable });
+  });
   if (apiKey) app.use("/v1/*", apiKeyAuth(apiKey));
-  app.get("/v1/models", listModelsRoute(upstream));
-  app.get("/v1/models/:id{.+}", getModelRoute(upstream));
+  app.get("/v1/status", (c) => c.json({ accounts: pool.status() }));
+  app.get("/v1/models", listModelsRoute(pool));
+  app.get("/v1/models/:id{.+}", getModelRoute(pool));
   app.post(
     "/v1/chat/completions",
     bodyLimit({
@@ -89,9 +103,9 @@ export function gatewayWithLimiter(options: GatewayOptions): { app: Hono; limite
         return response;
       },
     }),
-    chatCompletionsRoute({ upstream, limiter, shutdown, describe, waitUntil }),
+    chatCompletionsRoute({ pool, limiter, shutdown, describe, waitUntil }),
   );
-  return { app, limiter };
+  return { app, limiter, pool };
 }
 
 function positiveInteger(name: string, value: number, min: number): number {

@@ -2,5 +2,7 @@
 export { createGateway, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE, type GatewayOptions } from "./create-gateway.js";
 export { serveGateway, isLoopbackHost, DEFAULT_HOST, DEFAULT_PORT, type ServeGatewayOptions, type ServedGateway } from "./serve-gateway.js";
 export type { OpenAIErrorBody } from "./openai-errors.js";
+export type { GatewaySession } from "./account-pool.js";
+export type { AccountStatus } from "../accounts/accounts.js";
 export type { ChatCompletion, ChatCompletionChunk, CompletionUsage } from "./completion-chunks.js";
 export type { OpenAIModel } from "./models-route.js";

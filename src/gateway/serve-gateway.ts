@@ -1,10 +1,9 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { closeIdleConnections } from "../client/http1/shared-pools.js";
+import { closeIdleConnections } from "../client/connections.js";
 import { ConfigError } from "../errors.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
-import { gatewayWithLimiter, type GatewayOptions } from "./create-gateway.js";
-import { gatewayCookies } from "./session-cookies.js";
+import { gatewayParts, type GatewayOptions } from "./create-gateway.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 1337;
@@ -28,14 +27,20 @@ export interface ServedGateway {
 }
 
 /**
- * Serve `createGateway(options)` on Node's HTTP server. The session cookies are
- * looked up once, here: without any, it fails at start-up rather than at each request.
+ * Serve `createGateway(options)` on Node's HTTP server. Every account's session cookies
+ * are looked up here: without them, it fails at start-up rather than at each request.
  */
 export async function serveGateway(options: ServeGatewayOptions = {}): Promise<ServedGateway> {
   const { host = DEFAULT_HOST, port = DEFAULT_PORT, ...gatewayOptions } = options;
-  const cookies = await gatewayCookies(gatewayOptions);
   const shutdown = new AbortController();
-  const { app, limiter } = gatewayWithLimiter({ ...gatewayOptions, cookies, shutdown: shutdown.signal, waitUntil: keepAlive });
+  // Chats' ends that run after their answers: shutdown waits for them.
+  const ends = new Set<Promise<void>>();
+  const keepAlive = (task: Promise<void>) => {
+    ends.add(task);
+    void task.finally(() => ends.delete(task));
+  };
+  const { app, limiter, pool } = gatewayParts({ ...gatewayOptions, shutdown: shutdown.signal, waitUntil: keepAlive });
+  await pool.resolveAll();
   // Loaded here so that `oasst/gateway` stays importable on runtimes without Node's HTTP server.
   const { createAdaptorServer } = await import("@hono/node-server");
   // The global Request/Response stay untouched: the gateway may share its process with other code.
@@ -51,17 +56,10 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     url: `http://${hostPart}:${address.port}`,
     host: address.address,
     port: address.port,
-    close: () => (closing ??= closeServer(server, shutdown, limiter)),
+    close: () => (closing ??= closeServer(server, shutdown, limiter, ends)),
   };
 }
 
-/**
- * Answers end before their chat's delete: this process outlives them, and `close()` waits
- * for the deletes too, since a reply keeps its limiter slot until its chat is gone.
- */
-function keepAlive(task: Promise<void>): void {
-  void task;
-}
 
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
@@ -69,12 +67,17 @@ export function isLoopbackHost(host: string): boolean {
   return bare === "localhost" || bare === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bare) || /^::ffff:127\./i.test(bare);
 }
 
-async function closeServer(server: Server, shutdown: AbortController, limiter: ConcurrencyLimiter): Promise<void> {
+/**
+ * Stop: no new connections, replies in flight end (shutdown), then the chats' ends that
+ * run after their answers (a reply left early is waited for, then deleted) are waited for.
+ */
+async function closeServer(server: Server, shutdown: AbortController, limiter: ConcurrencyLimiter, ends: Set<Promise<void>>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   shutdown.abort();
   // Connections go idle as their replies end; keep-alive would hold them open.
   const idle = setInterval(() => server.closeIdleConnections(), 50);
   await limiter.idle();
+  while (ends.size) await Promise.all([...ends]);
   const linger = setTimeout(() => server.closeAllConnections(), LINGER_MS);
   await closed;
   clearInterval(idle);

@@ -20,7 +20,18 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
 }
 
-/** The prompter message content the seed sends: the Llama-2 instruction wrapper around the prompt. */
-export function prompterContent(messages: Messages): string {
-  return `<s>[INST]\n${formatPrompt(messages)}\n[/INST]`;
+/**
+ * How the prompter message is written. `plain` (the default): `formatPrompt(messages)`, so
+ * one message is sent exactly as the user wrote it; the server's worker adds the model's
+ * own role tokens around the chat's thread. `gpt4free`: the seed's bytes, the prompt in a
+ * Llama-2 `<s>[INST]…[/INST]` wrapper, which the model then sees inside the user's text.
+ */
+export type PromptFormat = "plain" | "gpt4free";
+
+export const PROMPT_FORMATS: readonly PromptFormat[] = ["plain", "gpt4free"];
+
+/** The content of the prompter message for `messages`. */
+export function prompterContent(messages: Messages, format: PromptFormat = "plain"): string {
+  const prompt = formatPrompt(messages);
+  return format === "gpt4free" ? `<s>[INST]\n${prompt}\n[/INST]` : prompt;
 }

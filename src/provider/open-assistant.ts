@@ -1,17 +1,22 @@
-import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput, type OpenAssistantClient } from "../client/client.js";
-import { parseBaseUrl } from "../client/http-transport.js";
-import type { ChatEvent, MessageRead } from "../client/wire-types.js";
-import { ModelNotFoundError, OpenAssistantError, ServerError, StreamError } from "../errors.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { defaultAccounts } from "../accounts/accounts.js";
+import type { Turn } from "../accounts/turn-queue.js";
+import { cookieHeaderOf, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput, type OpenAssistantClient } from "../client/client.js";
+import type { ChatEvent, ChatListRead, MessageRead } from "../client/wire-types.js";
+import { AbortError, AuthError, OpenAssistantError, ReplyCancelledError, ServerError, StreamError } from "../errors.js";
+import { postAssistantMessage } from "./assistant-message.js";
 import { chatClient } from "./chat-client.js";
 import { prompterContent } from "./format-prompt.js";
 import { checkOptions, samplingParameters, type OpenAssistantOptions, type OpenAssistantWarning } from "./options.js";
 import type { AsyncResult, Messages } from "./provider-types.js";
+import { DEFAULT_QUEUE_TIMEOUT_MS, QueueWatch } from "./queue-watch.js";
+import { waitForReplyEnd, type ReplyEnd } from "./reply-end.js";
 import { DEFAULT_MAX_RETRIES, withRetries } from "./retry.js";
 import { resolveSessionCookies } from "./session-cookies.js";
 
 /** The delete that ends every chat gets its own short budget: it must not hold the caller up. */
 const DELETE_TIMEOUT_MS = 5_000;
-const MODELS_LOOKUP_TIMEOUT_MS = 5_000;
+const STATE_LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * The Open-Assistant provider: gpt4free's `OpenAssistant`, in TypeScript. Each
@@ -77,6 +82,8 @@ export class OpenAssistant {
 /**
  * The seven steps of the seed; yields the events of each network read together
  * (`joinTokens`: a read's run of token events may come as one, their texts joined).
+ * Replies of one account take turns to post their assistant message (see `TurnQueue`):
+ * while one waits, it yields `pending` events that count the replies ahead of it.
  */
 async function* chatEventBatches(
   model: string,
@@ -85,18 +92,11 @@ async function* chatEventBatches(
   joinTokens = false,
 ): AsyncGenerator<ChatEvent[], void, undefined> {
   checkOptions(options);
-  const content = prompterContent(messages);
+  const content = prompterContent(messages, options.promptFormat);
   const env = options.env ?? process.env;
   const baseUrl = options.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL;
-  const cookies: CookieInput = await resolveSessionCookies(options.cookies, () => parseBaseUrl(baseUrl).toString(), {
-    env,
-    cookiesDir: options.cookiesDir,
-    cookiesFile: options.cookiesFile,
-    browser: options.browser,
-    profile: options.profile,
-    onWarning: (message) => warn(options, { code: "cookie_source", message }),
-  });
-  const { client, owned } = chatClient({
+  const cookies: CookieInput = await resolveSessionCookies({ ...options, baseUrl });
+  const client = chatClient({
     baseUrl,
     cookies,
     proxy: options.proxy,
@@ -108,70 +108,174 @@ async function* chatEventBatches(
     env,
     onRequest: options.onRequest,
   });
+  const account = (options.accounts ?? defaultAccounts).get(client.baseUrl, cookieHeaderOf(cookies));
   const request = { signal: options.signal };
   const retry = { maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES, signal: options.signal, onRetry: options.onRetry };
   let chatId: string | undefined;
+  let assistantId: string | undefined;
+  /** The server is done with the reply (finished, aborted, or never queued): its chat may be deleted. */
+  let serverDone = true;
+  let turn: Turn | undefined;
+  let endReply: (() => void) | undefined;
   let failure: unknown;
   try {
-    const chat = await withRetries(() => client.createChat(request), retry);
+    const chat = await withRetries(() => createChat(client, options.signal), retry);
+    account.noteAuth(undefined);
     chatId = chat.id;
-    const prompter = await withRetries(
-      () => client.postPrompterMessage({ chat_id: chat.id, content, parent_id: null }, request),
-      retry,
-    );
-    const assistant = await withRetries(
-      () =>
-        client
-          .postAssistantMessage(
-            {
-              chat_id: chat.id,
-              parent_id: prompter.id,
-              model_config_name: model,
-              sampling_parameters: samplingParameters(options),
-              plugins: options.plugins ?? [],
-            },
-            request,
-          )
-          .catch(async (error: unknown) => {
-            throw await modelErrorOr(error, model, client);
-          }),
-      retry,
-    );
+    const prompter = await withRetries(() => client.postPrompterMessage({ chat_id: chat.id, content, parent_id: null }, request), retry);
+    const line = account.takeTurn(options.signal);
+    try {
+      for (let step = await line.next(); ; step = await line.next()) {
+        if (step.done) {
+          turn = step.value;
+          break;
+        }
+        const waiting: ChatEvent = { event_type: "pending", queue_position: step.value, queue_size: step.value + 1 };
+        options.onEvent?.(waiting);
+        yield [waiting];
+      }
+    } catch (cause) {
+      if (options.signal?.aborted) throw new AbortError("Aborted while waiting for the account's turn", { chatId, cause });
+      throw cause;
+    } finally {
+      // Leaving early (the consumer stopped, or an abort) gives up the place in the line.
+      if (!turn) await line.return(undefined as never);
+    }
+    const assistantRequest = {
+      chat_id: chat.id,
+      parent_id: prompter.id,
+      model_config_name: model,
+      sampling_parameters: samplingParameters(options),
+      plugins: options.plugins ?? [],
+    };
+    const assistant = await withRetries(() => postAssistantMessage(client, account, assistantRequest, request), retry);
+    assistantId = assistant.id;
+    serverDone = false;
+    endReply = account.startReply();
+    const watch = new QueueWatch({
+      client,
+      chatId: chat.id,
+      messageId: assistant.id,
+      queueTimeout: options.queueTimeout ?? DEFAULT_QUEUE_TIMEOUT_MS,
+    });
     let final: MessageRead | undefined;
     for await (const batch of client.streamEventBatches({ chatId: chat.id, messageId: assistant.id }, { ...request, joinTokens })) {
       let failed: StreamError | undefined;
+      let started = false;
       for (const event of batch) {
         options.onEvent?.(event);
-        if (event.event_type === "message") final = event.message;
-        else if (event.event_type === "error" && !failed) {
+        if (event.event_type !== "pending") started = true;
+        if (event.event_type === "message") {
+          final = event.message;
+          serverDone = true;
+        } else if (event.event_type === "error" && !failed) {
+          serverDone = true;
           failed = new StreamError(`The server stopped the reply: ${event.error}`, { serverMessage: event.error, chatId });
         }
       }
+      // Out of the server's queue: the account's next reply may post its message.
+      if (started) turn.release();
+      else if (!turn.released) await watch.pending();
       yield batch;
       if (failed) throw failed;
     }
+    serverDone = true; // the stream ended: the website ends it when the message is finished
     if (!final) {
-      throw new StreamError("The event stream ended before its final message event: the reply is incomplete", { chatId });
+      final = await finishedMessage(client, chat.id, assistant.id);
+      const last: ChatEvent = { event_type: "message", message: final };
+      options.onEvent?.(last);
+      yield [last];
     }
   } catch (error) {
     failure = error;
+    if (error instanceof AuthError) account.noteAuth(error.summary);
     throw error;
   } finally {
-    if (chatId !== undefined) await deleteChat(client, chatId, options, failure);
-    if (owned) await client.close();
+    turn?.release();
+    endReply?.();
+    const end = chatId;
+    const cleanup = (async () => {
+      if (end !== undefined) await endChat(client, end, assistantId, serverDone, failure, options);
+      await client.close();
+    })();
+    if (options.waitUntil && end !== undefined) options.waitUntil(cleanup);
+    else await cleanup;
   }
 }
 
-/** A 422 about the model becomes a ModelNotFoundError listing the server's models. */
-async function modelErrorOr(error: unknown, model: string, client: OpenAssistantClient): Promise<unknown> {
-  if (!(error instanceof ServerError) || error.status !== 422 || !/^Model .*(not found|not in allowed models)/.test(error.serverMessage ?? "")) {
-    return error;
+/**
+ * Deletes the chat once the server is done with its reply (see `waitForReplyEnd`): after a
+ * reply left early, its end is waited for, at most `timeout`. A chat whose reply was
+ * cancelled while queued, or did not end in that time, is left on the site with a warning.
+ */
+async function endChat(
+  client: OpenAssistantClient,
+  chatId: string,
+  messageId: string | undefined,
+  serverDone: boolean,
+  failure: unknown,
+  options: OpenAssistantOptions,
+): Promise<void> {
+  let end: ReplyEnd = "finished";
+  if (failure instanceof ReplyCancelledError) end = "cancelled";
+  else if (!serverDone && messageId !== undefined) {
+    warn(options, {
+      code: "reply_still_running",
+      message: `Waiting for the server to finish the reply before deleting chat ${chatId}: Open-Assistant aborts other replies when a chat is deleted while its reply runs.`,
+      chatId,
+    });
+    const limit = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    end = await waitForReplyEnd(client, chatId, messageId, limit > 0 ? limit : Infinity);
   }
-  const available = await client
-    .listModels({ timeout: MODELS_LOOKUP_TIMEOUT_MS })
-    .then((models) => models.map((m) => m.name))
-    .catch(() => undefined);
-  return new ModelNotFoundError(model, { status: error.status, serverMessage: error.serverMessage, chatId: error.chatId, availableModels: available });
+  if (end === "finished") {
+    await deleteChat(client, chatId, options, failure);
+    return;
+  }
+  const why =
+    end === "cancelled"
+      ? "its reply was cancelled while queued, and Open-Assistant aborts other replies when such a chat is deleted before a worker has skipped the reply"
+      : "the end of its reply could not be seen, and deleting a chat while its reply runs makes Open-Assistant abort other replies";
+  warn(options, {
+    code: "chat_not_deleted",
+    message: `Chat ${chatId} was left on the site: ${why}. Delete it in a few minutes with \`oasst chats --delete ${chatId}\`.`,
+    chatId,
+  });
+}
+
+/**
+ * Creating a chat is safe to repeat (an empty chat). The server creates a user on first
+ * sight, and a new user's concurrent first requests may race there and get a 500.
+ */
+const CREATE_CHAT_RETRIES = 2;
+
+async function createChat(client: OpenAssistantClient, signal: AbortSignal | undefined): Promise<ChatListRead> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.createChat({ signal });
+    } catch (error) {
+      if (!(error instanceof ServerError && error.status === 500) || attempt >= CREATE_CHAT_RETRIES) throw error;
+      await sleep(250 * 2 ** attempt, undefined, { signal }).catch((cause: unknown) => {
+        throw new AbortError("Aborted while creating the chat", { cause });
+      });
+    }
+  }
+}
+
+/**
+ * The stream ended without its final `message` event. A message that finished before its
+ * stream was opened gets an empty stream from the website: the message itself then holds
+ * the reply. Anything else is a reply cut short.
+ */
+async function finishedMessage(client: OpenAssistantClient, chatId: string, messageId: string): Promise<MessageRead> {
+  const message = await client.getMessage(chatId, messageId, { timeout: STATE_LOOKUP_TIMEOUT_MS }).catch(() => undefined);
+  if (message?.state === "complete") return message;
+  if (message?.state === "cancelled") {
+    throw new ReplyCancelledError("The server cancelled the reply before it started (message state: cancelled)", { chatId });
+  }
+  throw new StreamError(
+    `The event stream ended before its final message event: the reply is incomplete${message ? ` (message state: ${message.state})` : ""}`,
+    { chatId },
+  );
 }
 
 /**
@@ -193,7 +297,8 @@ async function deleteChat(client: OpenAssistantClient, chatId: string, options: 
   }
 }
 
+/** To `onWarning`; without one, a process warning, except the note that a delete waits for the reply's end (no failure). */
 function warn(options: OpenAssistantOptions, warning: OpenAssistantWarning): void {
   if (options.onWarning) options.onWarning(warning);
-  else process.emitWarning(warning.message, { code: `OASST_${warning.code.toUpperCase()}` });
+  else if (warning.code !== "reply_still_running") process.emitWarning(warning.message, { code: `OASST_${warning.code.toUpperCase()}` });
 }

@@ -1,8 +1,10 @@
+import type { Accounts } from "../accounts/accounts.js";
 import type { CookieInput } from "../client/client.js";
 import type { BrowserName } from "../cookies/types.js";
 import type { FetchLike, RequestTrailEntry } from "../client/http-transport.js";
 import type { ChatEvent, PluginEntry, SamplingParameters } from "../client/wire-types.js";
 import { ConfigError } from "../errors.js";
+import { PROMPT_FORMATS, type PromptFormat } from "./format-prompt.js";
 import type { RetryInfo } from "./retry.js";
 
 /** The sampling parameters, as the Python kwargs name them; each overrides the seed's default. */
@@ -28,8 +30,12 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParameters> = Object.freeze({
 
 /** Something that went wrong without failing the reply, e.g. a chat that could not be deleted. */
 export interface OpenAssistantWarning {
-  /** `chat_not_deleted`: the final delete failed; `cookie_source`: a cookie source could not be read. */
-  code: "chat_not_deleted" | "cookie_source";
+  /**
+   * `chat_not_deleted`: the chat was not deleted (the delete failed, or deleting it would hurt other replies);
+   * `reply_still_running`: the reply was left early and its chat is deleted once the server has finished it;
+   * `cookie_source`: a cookie source could not be read.
+   */
+  code: "chat_not_deleted" | "reply_still_running" | "cookie_source";
   message: string;
   chatId?: string | undefined;
   cause?: unknown;
@@ -74,6 +80,19 @@ export interface OpenAssistantOptions extends SamplingOptions {
   onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
   /** Environment to read (OASST_BASE_URL, OASST_COOKIES, proxy variables). Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
+  /** How the messages become the prompter message: `plain` (default, `formatPrompt`) or `gpt4free` (the seed's `<s>[INST]…[/INST]` wrapper). */
+  promptFormat?: PromptFormat | undefined;
+  /** The longest a reply may wait in the server's queue (only `pending` events) before a TimeoutError (ms). Default 300 000. */
+  queueTimeout?: number | undefined;
+  /** The accounts whose replies take turns and whose rate limit is counted. Default `defaultAccounts`, shared by the process. */
+  accounts?: Accounts | undefined;
+  /**
+   * Given, the chat's end (waiting for a reply left early to finish, then the delete) runs
+   * after the call has returned or thrown, handed to this function (e.g. a server's
+   * `waitUntil`): errors and early exits then reach the caller at once. Default: the call
+   * waits for it.
+   */
+  waitUntil?: ((task: Promise<void>) => void) | undefined;
 }
 
 const SAMPLING_KEYS = Object.keys(DEFAULT_SAMPLING) as Array<keyof SamplingParameters>;
@@ -100,6 +119,10 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof OpenAssistantOptions>([
   "maxLineLength",
   "onRequest",
   "env",
+  "promptFormat",
+  "queueTimeout",
+  "accounts",
+  "waitUntil",
 ]);
 
 /** JavaScript callers get no type check: an unknown option is refused, never ignored nor sent. */
@@ -108,6 +131,13 @@ export function checkOptions(options: object): void {
     if (!OPTION_KEYS.has(key)) {
       throw new ConfigError(`Unknown option ${JSON.stringify(key)}`, `Known options: ${[...OPTION_KEYS].join(", ")}.`);
     }
+  }
+  const { promptFormat, queueTimeout } = options as OpenAssistantOptions;
+  if (promptFormat !== undefined && !PROMPT_FORMATS.includes(promptFormat)) {
+    throw new ConfigError(`Unknown promptFormat ${JSON.stringify(promptFormat)}`, `Use one of: ${PROMPT_FORMATS.join(", ")}.`);
+  }
+  if (queueTimeout !== undefined && !(typeof queueTimeout === "number" && queueTimeout > 0)) {
+    throw new ConfigError(`queueTimeout must be a positive number of ms, not ${JSON.stringify(queueTimeout)}`, "Pass e.g. 300000 (five minutes).");
   }
   for (const key of SAMPLING_KEYS) {
     const value = (options as Record<string, unknown>)[key];

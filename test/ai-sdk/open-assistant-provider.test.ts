@@ -170,8 +170,9 @@ describe("streamText", () => {
     expect(emulator.liveChats()).toBe(0);
   });
 
+  // The reply goes on on the server; its chat is deleted once it has finished (deleting it sooner makes a real server abort other replies).
   test("abortSignal: the upstream reply is aborted mid-stream and the chat deleted", async () => {
-    const { emulator, openAssistant } = await setup({ tokenDelayMs: 30, replyTokens: 500 });
+    const { emulator, openAssistant } = await setup({ tokenDelayMs: 30, replyTokens: 30 });
     const controller = new AbortController();
     let aborted = false;
     const result = streamText({ model: openAssistant(MODEL), prompt: "Hello", abortSignal: controller.signal, onAbort: () => void (aborted = true) });
@@ -184,7 +185,7 @@ describe("streamText", () => {
   });
 
   test("a consumer that stops reading: the chat is deleted", async () => {
-    const { emulator, openAssistant } = await setup({ tokenDelayMs: 30, replyTokens: 500 });
+    const { emulator, openAssistant } = await setup({ tokenDelayMs: 30, replyTokens: 30 });
     const { stream } = await openAssistant(MODEL).doStream({ prompt: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] });
     const reader = stream.getReader();
     while ((await reader.read()).value?.type !== "text-delta");

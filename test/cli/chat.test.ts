@@ -203,23 +203,37 @@ describe("oasst chat exit statuses", () => {
     expectTwoLineError(result, /The prompt read from stdin is empty/);
   });
 
-  it("130 on SIGINT during the reply, and the chat is deleted", async () => {
-    const server = await emulator({ replyTokens: 400, tokenDelayMs: 30 });
+  /** A reply of about a second: stopped in its middle, the server finishes it anyway, and only then is the chat deleted. */
+  const SLOW_REPLY = { replyTokens: 40, tokenDelayMs: 25 };
+  /** The line the provider's `reply_still_running` warning makes on stderr. */
+  const waitingLine = (server: Emulator) => {
+    const chatId = server.requests.find((r) => r.path === "/api/chat/events")!.query.chat_id!;
+    return `warning: Waiting for the server to finish the reply before deleting chat ${chatId}: Open-Assistant aborts other replies when a chat is deleted while its reply runs.`;
+  };
+  /** The chat's delete came last, after the message's state was read (the reply had finished). */
+  function expectDeletedAfterTheReplyEnded(server: Emulator): void {
+    expect(server.liveChats()).toBe(0);
+    const calls = server.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls.at(-1)).toBe("DELETE /api/chat");
+    expect(calls.at(-2)).toBe("GET /api/chat/message");
+  }
+
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)("130 on %s during the reply, and the chat is deleted once the server finished the reply", async (signal) => {
+    const server = await emulator(SLOW_REPLY);
     const child = spawnCli(["chat", "Hi"], home, { env: serverEnv(server) });
     const result = collect(child);
     child.stdin.end();
     await waitForOutput(child, " ");
     await eventually(() => server.liveChats() === 1, "the chat to exist");
-    child.kill("SIGINT");
+    child.kill(signal);
     const done = await result;
     expect(done.code).toBe(130);
-    expect(done.stderr).toMatch(/^error: Interrupted: the reply was stopped$/m);
-    expect(server.liveChats()).toBe(0);
-    expect(server.requests.some((request) => request.method === "DELETE")).toBe(true);
+    expect(done.stderr.split("\n")).toEqual([waitingLine(server), `error: Interrupted by ${signal}: the reply was stopped`, ""]);
+    expectDeletedAfterTheReplyEnded(server);
   });
 
-  it("stops the reply quietly when the reader goes away (| head), deleting the chat", async () => {
-    const server = await emulator({ replyTokens: 400, tokenDelayMs: 20 });
+  it("stops the reply when the reader goes away (| head), with only the waiting line on stderr, deleting the chat once the reply ended", async () => {
+    const server = await emulator(SLOW_REPLY);
     const child = spawnCli(["chat", "Hi"], home, { env: serverEnv(server) });
     const result = collect(child);
     child.stdin.end();
@@ -227,8 +241,8 @@ describe("oasst chat exit statuses", () => {
     child.stdout.destroy();
     const done = await result;
     expect(done.code).toBe(0);
-    expect(done.stderr).toBe("");
-    expect(server.liveChats()).toBe(0);
+    expect(done.stderr).toBe(`${waitingLine(server)}\n`);
+    expectDeletedAfterTheReplyEnded(server);
   });
 });
 

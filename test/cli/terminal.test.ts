@@ -30,6 +30,24 @@ function reply(server: Emulator, messages: Messages): string {
   return server.expectedReply(prompterContent(messages));
 }
 
+/** A reply of about 1.5 s: stopped in its middle, the server finishes it anyway, and only then is the chat deleted. */
+const SLOW_REPLY = { replyTokens: 60, tokenDelayMs: 25 };
+
+/** The `reply_still_running` warning's line, as a pattern for the screen (the line may wrap: capture joins it). */
+function waitingLine(server: Emulator): RegExp {
+  const chatId = server.requests.find((r) => r.path === "/api/chat/events")!.query.chat_id!;
+  return new RegExp(`warning: Waiting for the server to finish the reply before deleting chat ${chatId}: Open-Assistant aborts other replies when a chat is deleted while its reply runs\\.\\n`);
+}
+
+/** The chat's delete came last, after the message's state was read (the reply had finished). */
+function expectDeletedAfterTheReplyEnded(server: Emulator): void {
+  expect(server.liveChats()).toBe(0);
+  const calls = server.requests.map((r) => `${r.method} ${r.path}`);
+  expect(calls.filter((call) => call === "DELETE /api/chat")).toHaveLength(1);
+  expect(calls.at(-1)).toBe("DELETE /api/chat");
+  expect(calls.at(-2)).toBe("GET /api/chat/message");
+}
+
 beforeAll(() => assertBuilt());
 beforeEach(async () => {
   home = await makeTempHome();
@@ -95,16 +113,16 @@ describe("the interactive session", () => {
     expect(prompterContents(server)[1]).toContain("User: first line\nAssistant:");
   });
 
-  it("stops a reply on Ctrl-C, deletes its chat and goes on", async () => {
-    const server = await emulator({ replyTokens: 500, tokenDelayMs: 40 });
+  it("stops a reply on Ctrl-C, says it waits for the server to finish the reply, deletes its chat and goes on", async () => {
+    const server = await emulator(SLOW_REPLY);
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
     await session.typeLine("Tell me a long story");
     await session.waitFor(/assistant> \S+/);
     await session.keys("C-c");
-    await session.waitFor(/\(reply stopped\)\nyou> $/m);
-    await eventually(() => server.liveChats() === 0, "the stopped chat to be deleted");
-    expect(server.requests.filter((r) => r.method === "DELETE")).toHaveLength(1);
+    const screen = await session.waitFor(/\(reply stopped\)\nyou> $/m);
+    expect(screen).toMatch(waitingLine(server));
+    expectDeletedAfterTheReplyEnded(server);
 
     // The stopped exchange is not part of the conversation: the next prompt is sent alone.
     await session.typeLine("Short one");
@@ -164,14 +182,15 @@ describe("one reply on a terminal", () => {
     expect(screen).toContain(`${reply(server, [{ role: "user", content: "Hi" }])}\nEXIT=0`);
   });
 
-  it("exits 130 on Ctrl-C, after deleting the chat", async () => {
-    const server = await emulator({ replyTokens: 500, tokenDelayMs: 40 });
+  it("exits 130 on Ctrl-C, after the server finished the reply and the chat was deleted", async () => {
+    const server = await emulator(SLOW_REPLY);
     const session = await pane(["chat", "Tell me a long story"], server);
     await eventually(() => server.liveChats() === 1, "the chat to be created");
     await session.waitFor(/\S+ \S+/);
     await session.keys("C-c");
     expect(await session.exitStatus()).toBe(130);
-    expect(server.liveChats()).toBe(0);
+    expect(await session.capture()).toMatch(waitingLine(server));
+    expectDeletedAfterTheReplyEnded(server);
   });
 
   it("colours the prompt on a terminal, and not when NO_COLOR is set", async () => {

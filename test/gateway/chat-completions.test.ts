@@ -1,6 +1,7 @@
 import type OpenAI from "openai";
 import { describe, expect, test } from "vitest";
 import { prompterContent } from "../../src/provider/format-prompt.js";
+import type { ChatEvent } from "../../src/client/wire-types.js";
 import { MODEL, eventually, setup } from "./gateway-harness.js";
 
 const HELLO = [{ role: "user" as const, content: "Hello" }];
@@ -95,8 +96,15 @@ describe("POST /v1/chat/completions with the openai client", () => {
 describe("stop", () => {
   const reply = (emulatorReply: string) => emulatorReply;
 
-  test("cuts the text at the first stop string, finishes with \"stop\" and deletes the chat without reading the rest", async () => {
-    const { openai, emulator } = await setup({ tokenDelayMs: 5 });
+  /** Whether the provider saw the reply's final event (then the reply was finished when the stop string cut it). */
+  function endWatch(): { sawEnd: () => boolean; onEvent: (event: ChatEvent) => void } {
+    let seen = false;
+    return { sawEnd: () => seen, onEvent: (event) => void (seen ||= event.event_type === "message" || event.event_type === "error") };
+  }
+
+  test("cuts the text at the first stop string, finishes with \"stop\", and deletes the chat once the server finished the reply", async () => {
+    const watch = endWatch();
+    const { openai, emulator, warnings } = await setup({ tokenDelayMs: 5 }, { onEvent: watch.onEvent });
     const full = reply(emulator.expectedReply(prompterContent(HELLO)));
     // A stop string made of the end of one token and the start of the next.
     const stop = full.slice(7, 12);
@@ -110,15 +118,21 @@ describe("stop", () => {
     expect(text).toBe(full.slice(0, full.indexOf(stop)));
     expect(finish).toBe("stop");
     await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
+    // The rest of the reply is not read, but the server still generates it: the delete waited for its end
+    // (unless, on a slow machine, the reply's end had already arrived with the stop string).
+    expect(warnings.map((w) => w.code)).toEqual(watch.sawEnd() ? [] : ["reply_still_running"]);
   });
 
   test("a single stop string, without streaming", async () => {
-    const { openai, emulator } = await setup();
+    const watch = endWatch();
+    const { openai, emulator, warnings } = await setup({ tokenDelayMs: 5 }, { onEvent: watch.onEvent });
     const full = emulator.expectedReply(prompterContent(HELLO));
     const stop = full.slice(20, 22);
     const completion = await openai().chat.completions.create({ model: MODEL, messages: HELLO, stop });
     expect(completion.choices[0]?.message.content).toBe(full.slice(0, full.indexOf(stop)));
     expect(completion.choices[0]?.finish_reason).toBe("stop");
+    await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
+    expect(warnings.map((w) => w.code)).toEqual(watch.sawEnd() ? [] : ["reply_still_running"]);
   });
 });
 
@@ -140,9 +154,14 @@ describe("GET /v1/models", () => {
   });
 });
 
-test("GET /health answers ok", async () => {
-  const { gateway } = await setup();
+test("GET /health answers ok, with the counts of accounts and of usable ones (no detail, no API key needed)", async () => {
+  const { gateway } = await setup({}, { apiKey: "health-needs-no-key" });
   const response = await fetch(`${gateway.url}/health`);
   expect(response.status).toBe(200);
-  expect(await response.json()).toEqual({ status: "ok" });
+  expect(await response.json()).toEqual({ status: "ok", accounts: 1, usable: 1 });
+  // The details are behind the API key.
+  expect((await fetch(`${gateway.url}/v1/status`)).status).toBe(401);
+  const status = await fetch(`${gateway.url}/v1/status`, { headers: { authorization: "Bearer health-needs-no-key" } });
+  expect(status.status).toBe(200);
+  expect(((await status.json()) as { accounts: unknown[] }).accounts).toHaveLength(1);
 });

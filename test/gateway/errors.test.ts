@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { describe, expect, test } from "vitest";
 import { prompterContent } from "../../src/provider/format-prompt.js";
-import { MODEL, post, setup } from "./gateway-harness.js";
+import { MODEL, eventually, post, setup } from "./gateway-harness.js";
 
 const HELLO = [{ role: "user" as const, content: "Hello" }];
 
@@ -111,7 +111,8 @@ describe("upstream failures keep their meaning", () => {
     expect((error as Error).message).toMatch(/worker error/);
     expect(text.length).toBeGreaterThan(0);
     expect(emulator.expectedReply(prompterContent(HELLO)).startsWith(text)).toBe(true);
-    expect(emulator.liveChats()).toBe(0);
+    // The delete runs after the answer.
+    await eventually(() => emulator.liveChats() === 0, "the chat's delete");
   });
 
   test("the raw stream: an error chunk, then the end, without [DONE]", async () => {

@@ -32,7 +32,8 @@ describe("formatPrompt (gpt4free's format_prompt)", () => {
     expect(() => formatPrompt([])).toThrow(/at least one message/);
   });
 
-  it("wraps the prompt in the seed's instruction markers", () => {
-    expect(prompterContent([{ role: "user", content: "Hi" }])).toBe("<s>[INST]\nHi\n[/INST]");
+  it("sends the prompt as the user wrote it, or in the seed's instruction markers with the gpt4free format", () => {
+    expect(prompterContent([{ role: "user", content: "Hi" }])).toBe("Hi");
+    expect(prompterContent([{ role: "user", content: "Hi" }], "gpt4free")).toBe("<s>[INST]\nHi\n[/INST]");
   });
 });

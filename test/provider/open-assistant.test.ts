@@ -5,29 +5,8 @@ import { join } from "node:path";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  AbortError,
-  AuthError,
-  ConfigError,
-  closeIdleConnections,
-  ConnectionError,
-  ModelNotFoundError,
-  OpenAssistant,
-  OpenAssistantError,
-  ProtocolError,
-  RateLimitError,
-  ServerBusyError,
-  StreamError,
-  TimeoutError,
-  startEmulator,
-  type AsyncGeneratorProvider,
-  type ChatEvent,
-  type Emulator,
-  type EmulatorOptions,
-  type Messages,
-  type OpenAssistantOptions,
-  type OpenAssistantWarning,
-} from "../../src/index.js";
+import { AbortError, AuthError, ConfigError, closeIdleConnections, ConnectionError, ModelNotFoundError, OpenAssistant, OpenAssistantError, ProtocolError, RateLimitError, ServerBusyError, StreamError, TimeoutError, type AsyncGeneratorProvider, type ChatEvent, type Messages, type OpenAssistantOptions, type OpenAssistantWarning } from "../../src/index.js";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { closedPort } from "../helpers/closed-port.js";
 import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
@@ -108,7 +87,7 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
       expect(request.headers.cookie).toBe(server.cookie);
     }
     const chatId = JSON.parse(JSON.stringify(events!.query)).chat_id as string;
-    expect(JSON.parse(prompter!.body)).toEqual({ chat_id: chatId, content: "<s>[INST]\nHello, how are you?\n[/INST]", parent_id: null });
+    expect(JSON.parse(prompter!.body)).toEqual({ chat_id: chatId, content: "Hello, how are you?", parent_id: null });
     expect(JSON.parse(assistant!.body)).toEqual({
       chat_id: chatId,
       parent_id: expect.any(String),
@@ -131,7 +110,15 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
     const body = JSON.parse(server.requests.find((r) => r.path === "/api/chat/assistant_message")!.body);
     expect(body.sampling_parameters).toEqual({ top_k: 50, top_p: 0.5, typical_p: null, temperature: 0.9, repetition_penalty: 1.1111111111111112, max_new_tokens: 7 });
     const prompter = JSON.parse(server.requests.find((r) => r.path === "/api/chat/prompter_message")!.body);
-    expect(prompter.content).toBe("<s>[INST]\nSystem: Be brief.\nUser: Hi\nAssistant:\n[/INST]");
+    expect(prompter.content).toBe("System: Be brief.\nUser: Hi\nAssistant:");
+  });
+
+  it("sends the seed's exact prompter bytes with promptFormat gpt4free, and refuses an unknown format", async () => {
+    const server = await emulator();
+    await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { promptFormat: "gpt4free" }));
+    const prompter = JSON.parse(server.requests.find((r) => r.path === "/api/chat/prompter_message")!.body);
+    expect(prompter.content).toBe("<s>[INST]\nHello, how are you?\n[/INST]");
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { promptFormat: "llama" as never }))).rejects.toThrow(/Unknown promptFormat "llama"/);
   });
 
   it("sends the caller's User-Agent, extra headers and plugins", async () => {
@@ -215,23 +202,48 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
 });
 
 describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
-  it("when the consumer breaks out early", async () => {
-    const server = await emulator({ replyTokens: 50, tokenDelayMs: 10 });
-    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server))) {
+  it("when the consumer breaks out early: once the server has finished the reply (a warning says the delete waits)", async () => {
+    const server = await emulator({ replyTokens: 30, tokenDelayMs: 10 });
+    const warnings: OpenAssistantWarning[] = [];
+    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { onWarning: (w) => warnings.push(w) }))) {
       expect(piece).toBeTruthy();
       break;
     }
+    // The loop's end waited for the reply's end: the chat is gone by now.
     expect(server.liveChats()).toBe(0);
-    expect(server.requests.at(-1)?.method).toBe("DELETE");
+    expect(warnings.map((w) => w.code)).toEqual(["reply_still_running"]);
+    const chatId = server.requests.find((r) => r.path === "/api/chat/events")!.query.chat_id;
+    expect(warnings[0]!.chatId).toBe(chatId);
+    expect(warnings[0]!.message).toBe(
+      `Waiting for the server to finish the reply before deleting chat ${chatId}: Open-Assistant aborts other replies when a chat is deleted while its reply runs.`,
+    );
+    // The message's state was read until it was complete, and only then the chat deleted.
+    const after = server.requests.slice(server.requests.findIndex((r) => r.path === "/api/chat/events") + 1).map((r) => `${r.method} ${r.path}`);
+    expect(after.at(-1)).toBe("DELETE /api/chat");
+    expect(after.slice(0, -1).length).toBeGreaterThan(0);
+    expect(new Set(after.slice(0, -1))).toEqual(new Set(["GET /api/chat/message"]));
   });
 
-  it("when the caller aborts mid-stream", async () => {
-    const server = await emulator({ replyTokens: 100, tokenDelayMs: 10 });
+  it("no wait when the consumer stops after the reply's end: no warning", async () => {
+    const server = await emulator({ faults: ["message-only"] });
+    const warnings: OpenAssistantWarning[] = [];
+    for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { onWarning: (w) => warnings.push(w) }))) {
+      expect(piece).toBe(server.expectedReply(prompterContent(messages)));
+      break;
+    }
+    expect(warnings).toEqual([]);
+    expect(server.liveChats()).toBe(0);
+    expect(server.requests.some((r) => r.path === "/api/chat/message")).toBe(false);
+  });
+
+  it("when the caller aborts mid-stream: once the server has finished the reply", async () => {
+    const server = await emulator({ replyTokens: 30, tokenDelayMs: 10 });
     const controller = new AbortController();
+    const warnings: OpenAssistantWarning[] = [];
     let received = 0;
     const error = await failureOf(
       (async function* () {
-        for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { signal: controller.signal }))) {
+        for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { signal: controller.signal, onWarning: (w) => warnings.push(w) }))) {
           if (++received === 2) controller.abort();
           yield piece;
         }
@@ -239,6 +251,7 @@ describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
     );
     expect(error).toBeInstanceOf(AbortError);
     expect(error.chatId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(warnings.map((w) => [w.code, w.chatId])).toEqual([["reply_still_running", error.chatId]]);
     expect(server.liveChats()).toBe(0);
   });
 
@@ -249,15 +262,27 @@ describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("when the stream sends only pings for longer than the timeout (pings are not progress)", async () => {
+  it("not when the stream sends only pings for longer than the timeout (pings are not progress): the unfinished chat is left, with a warning", async () => {
     const server = await emulator({ faults: ["hang"], pingIntervalMs: 50 });
+    const warnings: OpenAssistantWarning[] = [];
     const started = Date.now();
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { timeout: 300 })));
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { timeout: 300, onWarning: (w) => warnings.push(w) })));
+    const elapsed = Date.now() - started;
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).timeoutMs).toBe(300);
     expect(error.summary).toMatch(/went silent for 300 ms/);
-    expect(Date.now() - started).toBeLessThan(3000);
-    await expectNoChatsLeft(server);
+    // 300 ms of silence, then at most 300 ms waiting for the reply's end, which never comes.
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    expect(elapsed).toBeLessThan(3000);
+    expect(warnings.map((w) => [w.code, w.chatId])).toEqual([
+      ["reply_still_running", error.chatId],
+      ["chat_not_deleted", error.chatId],
+    ]);
+    expect(warnings[1]!.message).toBe(
+      `Chat ${error.chatId} was left on the site: the end of its reply could not be seen, and deleting a chat while its reply runs makes Open-Assistant abort other replies. Delete it in a few minutes with \`oasst chats --delete ${error.chatId}\`.`,
+    );
+    expect(server.liveChats()).toBe(1);
+    expect(server.requests.some((r) => r.method === "DELETE")).toBe(false);
   });
 
   it("when a request gets no answer within the timeout", async () => {
@@ -377,19 +402,36 @@ describe("OpenAssistant provider: typed errors", () => {
   });
 
   it.each([
-    ["drop", StreamError, /connection broke in the middle of the reply|ended before/, 0],
-    ["empty-events", StreamError, /ended before its final message event/, 0],
-    ["malformed-json", ProtocolError, /not JSON/, 0],
-    ["html", ProtocolError, /HTML page/, 0],
-    ["redirect", ProtocolError, /redirect/, 0],
+    // The reply was cut short on our side while the server went on with it: its end is waited for, then the chat deleted.
+    ["drop", StreamError, /connection broke in the middle of the reply|ended before/, 0, ["reply_still_running"]],
+    ["malformed-json", ProtocolError, /not JSON/, 0, ["reply_still_running"]],
+    ["html", ProtocolError, /HTML page/, 0, []],
+    ["redirect", ProtocolError, /redirect/, 0, []],
     // The server created a chat whose id never reached us: nobody can delete it.
-    ["close-mid-json", ConnectionError, /POST \/api\/chat: the connection broke before the whole answer arrived/, 1],
-  ] as const)("%s → %s", async (fault, type, text, left) => {
+    ["close-mid-json", ConnectionError, /POST \/api\/chat: the connection broke before the whole answer arrived/, 1, []],
+  ] as const)("%s → %s", async (fault, type, text, left, warningCodes) => {
     const server = await emulator({ faults: [fault], replyTokens: 10 });
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server)));
+    const warnings: OpenAssistantWarning[] = [];
+    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { onWarning: (w) => warnings.push(w) })));
     expect(error.constructor.name).toBe(type.name);
     expect(error.summary).toMatch(text);
-    await vi.waitFor(() => expect(server.liveChats()).toBe(left), { timeout: 3000, interval: 20 });
+    expect(warnings.map((w) => w.code)).toEqual(warningCodes);
+    expect(server.liveChats()).toBe(left);
+  });
+
+  it("empty-events (the website's answer for a message already finished): the reply is the message's content, read from the site", async () => {
+    const server = await emulator({ faults: ["empty-events"], replyTokens: 10 });
+    const warnings: OpenAssistantWarning[] = [];
+    const events: ChatEvent[] = [];
+    const options = optionsFor(server, { onWarning: (w) => warnings.push(w), onEvent: (e) => events.push(e) });
+    const pieces = await collect(OpenAssistant.createAsyncGenerator(MODEL, messages, options));
+    expect(pieces).toEqual([server.expectedReply(prompterContent(messages))]);
+    // The final message event is made from the message the site holds: complete, with the whole reply.
+    expect(events.at(-1)).toMatchObject({ event_type: "message", message: { state: "complete", content: pieces[0] } });
+    expect(warnings).toEqual([]);
+    const calls = server.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls.slice(-3)).toEqual(["POST /api/chat/events", "GET /api/chat/message", "DELETE /api/chat"]);
+    expect(server.liveChats()).toBe(0);
   });
 
   it("ProtocolError for an event line over the cap", async () => {

@@ -11,7 +11,8 @@ import fc from "fast-check";
 import { request as httpRequest, type ClientRequest } from "node:http";
 import { Agent, fetch as undiciFetch, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
-import { OpenAssistant, startEmulator, type Emulator } from "../../src/index.js";
+import { OpenAssistant } from "../../src/index.js";
+import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { serveGateway, type ServedGateway } from "../../src/gateway/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
@@ -32,7 +33,8 @@ let errorSpy: MockInstance<typeof console.error>;
 
 beforeAll(async () => {
   errorSpy = vi.spyOn(console, "error");
-  server = await startEmulator({ quiet: true, sessionToken: secrets.cookie, replyTokens: 4 });
+  // Hundreds of requests on one account: not about the rate limit.
+  server = await startEmulator({ quiet: true, sessionToken: secrets.cookie, replyTokens: 4, rateLimit: false });
   gateway = await serveGateway({ port: 0, baseUrl: server.url, cookies: server.cookie, apiKey: secrets.apiKey, env: {}, maxRetries: 0, maxConcurrent: 4, maxQueue: 1000 });
   agent = new Agent({ connections: 8 });
 });
@@ -403,7 +405,8 @@ describe("the gateway", () => {
     expect((JSON.parse(answer.body) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(
       server.expectedReply(prompterContent([{ role: "user", content: "Still there?" }])),
     );
-    expect(server.liveChats()).toBe(chatsBefore);
+    // The gateway answers before the chat's delete: wait for it.
+    await vi.waitFor(() => expect(server.liveChats()).toBe(chatsBefore), { timeout: 5_000, interval: 20 });
     expect(scanner.leaks).toEqual([]);
     await flushUnhandled();
     expect(unhandled.rejections).toEqual([]);

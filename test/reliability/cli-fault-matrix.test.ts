@@ -6,7 +6,9 @@
  * - break: the reader closes the pipe after the first bytes (`| head -c1`): EPIPE, exit 0;
  * - abort: Ctrl-C (SIGINT) after the first bytes, or after 400 ms without any: exit 130;
  * - timeout: `--timeout 1000ms`.
- * After each case: the exit code, stdout, the chats left on the server, and a preload's
+ * After each case: the exit code, stdout, the warnings on stderr (`warning: Waiting for the
+ * server to finish the reply…` exactly where a reply was left unfinished, a chat left or not
+ * deleted exactly where one stays), the chats left on the server, and a preload's
  * report that the process ended because its event loop drained (no socket, server or
  * timer left open: the CLI never calls process.exit to cover a leak).
  *
@@ -15,11 +17,23 @@
  * break and abort consumers cannot act and the run is the normal one again.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator, type Fault } from "../../src/index.js";
+import { startEmulator, type Emulator, type Fault } from "../../src/emulator/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { assertBuilt } from "./helpers/child.js";
-import { CONSUMERS, FAULT_TABLE, TIMINGS, abortsWithoutText, chatsProblem, faultText, textProblem, type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
+import {
+  CONSUMERS,
+  FAULT_TABLE,
+  LEFT_ON_SITE_TEXT,
+  NOT_DELETED_TEXT,
+  STILL_RUNNING_TEXT,
+  TIMINGS,
+  abortsWithoutText,
+  chatsProblem,
+  faultText,
+  textProblem,
+  waitProblem,
+  type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
 import { mapLimit, runCli, type CliRun } from "./helpers/run-cli.js";
 import { closedPort } from "./helpers/servers.js";
 
@@ -61,9 +75,9 @@ const EXIT_CODE: Record<Outcome, number> = {
  */
 const CLI_OVERRIDES: Partial<Record<MatrixFault, Partial<Record<Consumer, Expectation>>>> = {
   "oversized-line": {
-    break: { outcome: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false },
+    break: { outcome: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false, waited: true },
     // The same for Ctrl-C: it is pressed when the test reads the first token, and the 17 MiB line is already on its way.
-    abort: { outcome: "AbortError", alternative: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false },
+    abort: { outcome: "AbortError", alternative: "ProtocolError", text: "prefix", chatsLeft: 0, warning: false, waited: true },
   },
 };
 
@@ -71,8 +85,13 @@ function expectationFor(row: FaultRow, consumer: Consumer): Expectation {
   return CLI_OVERRIDES[row.fault]?.[consumer] ?? row.cases[consumer];
 }
 
-/** No text ever reaches stdout before these rows fail: break and abort cannot act, the timeout is never reached. */
-const FAILS_BEFORE_TEXT: ReadonlySet<MatrixFault> = new Set([
+/**
+ * Only the normal consumer runs for these rows. No text ever reaches stdout before they fail: break
+ * and abort cannot act, the timeout is never reached. Or, for empty-events, the whole reply comes as
+ * one write after the stream ended: break and Ctrl-C would act after the end (message-only, which
+ * runs them, is the same case).
+ */
+const NORMAL_ONLY: ReadonlySet<MatrixFault> = new Set([
   "refused",
   "auth",
   "rate-limit",
@@ -87,7 +106,7 @@ const FAILS_BEFORE_TEXT: ReadonlySet<MatrixFault> = new Set([
 
 /** Which consumers run for a row. */
 function consumersFor(row: FaultRow): Consumer[] {
-  if (FAILS_BEFORE_TEXT.has(row.fault)) return ["normal"];
+  if (NORMAL_ONLY.has(row.fault)) return ["normal"];
   // The timeout consumer differs from the normal one only where the server goes silent (or never ends); "none" is the control.
   const timeout = ["none", "hang", "slow-headers", "endless"].includes(row.fault);
   // Break acts on the first text; hang and slow-headers never send any.
@@ -178,8 +197,17 @@ function check(row: FaultRow, consumer: Consumer, expected: Expectation, result:
   const text = result.text.replace(/\n$/, "");
   const alternative = expected.alternative !== undefined && run.code === EXIT_CODE[expected.alternative] && run.code !== EXIT_CODE[expected.outcome];
   expect(textProblem(alternative && expected.alternativeText ? expected.alternativeText : expected.text, text, whole, ENDLESS_TEXT)).toBeUndefined();
-  const notDeleted = run.stderr.split("\n").filter((line) => /^warning: Chat [0-9a-f-]{36} could not be deleted/.test(line));
+  const warnings = run.stderr.split("\n").filter((line) => line.startsWith("warning: "));
+  const notDeleted = warnings.filter((line) => /^warning: Chat [0-9a-f-]{36} (could not be deleted|was left on the site)/.test(line)).map((line) => line.slice(9));
+  const stillRunning = warnings.filter((line) => line.startsWith("warning: Waiting for the server")).map((line) => line.slice(9));
+  // No other warning: these two are the only ones a reply's end gives.
+  expect(warnings).toHaveLength(notDeleted.length + stillRunning.length);
   if (row.fault !== "refused") expect(chatsProblem(expected, result.chatsLeft ?? 0, notDeleted)).toBeUndefined();
+  // When the test had read the whole reply before it acted, the CLI may have seen the reply's end first: then no wait is right.
+  const endBeforeAct = (consumer === "break" || consumer === "abort") && result.textAtAct?.replace(/\n$/, "") === whole;
+  expect(waitProblem(expected, alternative ? expected.alternative! : expected.outcome, stillRunning, endBeforeAct)).toBeUndefined();
+  for (const line of stillRunning) expect(line).toMatch(STILL_RUNNING_TEXT);
+  for (const line of notDeleted) expect(line).toMatch(expected.neverEnds ? LEFT_ON_SITE_TEXT : NOT_DELETED_TEXT);
   if (run.code !== 0 && run.code !== 130) {
     expect(run.stderr).toMatch(/^error: .+\nhint: .+\n$/m);
   }

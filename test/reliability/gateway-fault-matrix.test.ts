@@ -3,20 +3,23 @@
  * in front of every fault of the local server, with the provider's outcomes of
  * helpers/fault-table.ts mapped onto what an OpenAI client sees. Consumers:
  * - normal: `stream: false`, the gateway's timeout lowered to 1 s; the client bounds
- *   an endless reply with its own AbortSignal (2 s);
+ *   an endless reply with its own AbortSignal (1.5 s);
  * - break: the official `openai` client, `stream: true`, `break` at the first content;
  * - abort: fetch with `stream: true`, its AbortSignal fired at the first content (or
  *   400 ms after the gateway's first upstream request when no text comes);
  * - timeout: `stream: false`, the gateway's timeout 500 ms.
- * After each case: the answer (status and OpenAI error code, or the text), chats left,
- * warnings, no socket left between client, gateway and server once the client's pool
+ * After each case: the answer (status and OpenAI error code, or the text); then, since the
+ * gateway answers before its chat's delete and a reply left early is deleted only once the
+ * server finished it, the chats left and the warnings once they settled (a
+ * `reply_still_running` exactly where a reply was left unfinished); no socket left between client, gateway and server once the client's pool
  * closed, nothing at all once all stopped, no unhandled rejection, no gateway defect
  * logged, and no planted secret (cookie, API key) in any answer or log line.
  */
 import { Agent, fetch as undiciFetch } from "undici";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
-import { closeIdleConnections, startEmulator, type Emulator, type Fault, type OpenAssistantWarning } from "../../src/index.js";
+import { closeIdleConnections, type OpenAssistantWarning } from "../../src/index.js";
+import { startEmulator, type Emulator, type Fault } from "../../src/emulator/index.js";
 import { serveGateway, type ServedGateway } from "../../src/gateway/index.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
@@ -25,11 +28,16 @@ import {
   FAULT_TABLE,
   MATRIX_EMULATOR,
   TIMINGS,
+  LEFT_ON_SITE_TEXT,
+  NOT_DELETED_TEXT,
+  STILL_RUNNING_TEXT,
   abortsWithoutText,
   chatsProblem,
   faultText,
   textProblem,
+  waitProblem,
   type Consumer,
+  type Expectation,
   type MatrixFault,
   type Outcome,
   type TextExpectation,
@@ -83,6 +91,14 @@ function expectedSeen(fault: MatrixFault, consumer: Consumer, outcome: Outcome):
   return { kind: "status", status, code };
 }
 
+/** The provider's outcome behind what the client saw. */
+function outcomeOf(seen: Seen): Outcome {
+  if (seen.kind === "ok") return "ok";
+  if (seen.kind === "client-abort") return "AbortError";
+  const entry = Object.entries(ANSWER).find(([, answer]) => answer.code === seen.code);
+  return (entry?.[0] ?? "ok") as Outcome;
+}
+
 function describeSeen(seen: Seen): string {
   switch (seen.kind) {
     case "ok":
@@ -101,6 +117,8 @@ interface CaseResult {
   text: string;
   chatsLeft: number | undefined;
   warnings: OpenAssistantWarning[];
+  /** The provider inside the gateway saw the reply's final `message` or `error` event. */
+  sawEnd: boolean;
   sockets: Record<string, number>;
   leaked: Record<string, number>;
 }
@@ -109,12 +127,20 @@ function errorCode(body: unknown): string | null {
   return ((body as { error?: { code?: string | null } } | undefined)?.error?.code ?? null) as string | null;
 }
 
-async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResult> {
+/**
+ * The client's cap on a non-streamed answer: the safety abort where the table expects the caller to
+ * end the reply (endless), else only a bound for the test. An error answer comes after the wait for a
+ * left reply's end (up to the gateway's timeout again: hang → 504 after 1 s + 1 s).
+ */
+const ANSWER_CAP_MS = 10_000;
+
+async function runCase(fault: MatrixFault, consumer: Consumer, expectation: Expectation): Promise<CaseResult> {
   const tracker = trackResources();
   let server: Emulator | undefined;
   let gateway: ServedGateway | undefined;
   const agent = new Agent();
   const warnings: OpenAssistantWarning[] = [];
+  let sawEnd = false;
   try {
     if (fault !== "refused") {
       server = await startEmulator({ quiet: true, ...MATRIX_EMULATOR, sessionToken: secrets.cookie, faults: fault === "none" ? [] : [fault as Fault] });
@@ -128,6 +154,9 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
       maxRetries: 0,
       timeout: consumer === "timeout" ? TIMINGS.shortTimeoutMs : TIMINGS.normalTimeoutMs,
       onWarning: (warning) => warnings.push(warning),
+      onEvent: (event) => {
+        if (event.event_type === "message" || event.event_type === "error") sawEnd = true;
+      },
     });
     const fetch = ((url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch;
     const url = `${gateway.url}/v1/chat/completions`;
@@ -140,7 +169,7 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
         method: "POST",
         headers,
         body: JSON.stringify({ model: MODEL, messages: MESSAGES }),
-        signal: AbortSignal.timeout(TIMINGS.safetyAbortMs),
+        signal: AbortSignal.timeout(expectation.outcome === "AbortError" ? TIMINGS.safetyAbortMs : ANSWER_CAP_MS),
       }).catch((error: unknown) => error as Error);
       if (response instanceof Error) {
         seen = { kind: "client-abort" };
@@ -223,6 +252,21 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
         timers.forEach(clearTimeout);
       }
     }
+    // The answer came before the chat's delete, which for a reply left early waits for the reply's end
+    // (at most the gateway's timeout): wait until the chats and warnings are as expected (checked below).
+    const upstream = server;
+    const outcome = outcomeOf(seen);
+    await vi
+      .waitFor(
+        () => {
+          const notDeleted = warnings.filter((w) => w.code === "chat_not_deleted").map((w) => w.message);
+          const stillRunning = warnings.filter((w) => w.code === "reply_still_running").map((w) => w.message);
+          if (upstream && chatsProblem(expectation, upstream.liveChats(), notDeleted)) throw new Error("chats not settled");
+          if (waitProblem(expectation, outcome, stillRunning, sawEnd)) throw new Error("warnings not settled");
+        },
+        { timeout: 5_000, interval: 20 },
+      )
+      .catch(() => {});
     // The client's pool goes first; the gateway's upstream connection, kept alive for the next
     // reply, is closed once idle: then nothing may stay open between client, gateway and server.
     await agent.close();
@@ -233,7 +277,7 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
     await server?.stop();
     server = undefined;
     const leaked = { ...(await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TCPServerWrap", "TLSWrap"] })), ...(await settleTracked(tracker, { timeoutMs: 50 })) };
-    return { seen, text, chatsLeft, warnings, sockets, leaked };
+    return { seen, text, chatsLeft, warnings, sawEnd, sockets, leaked };
   } finally {
     await agent.close().catch(() => {});
     await gateway?.close();
@@ -267,15 +311,20 @@ describe("gateway fault matrix", () => {
       const accepted = [expectation.outcome, ...(expectation.alternative ? [expectation.alternative] : [])].map((o) => expectedSeen(row.fault, consumer, o));
       it(`${row.fault} × ${consumer} → ${accepted.map(describeSeen).join(" or ")}`, async () => {
         tally.cases++;
-        const result = await runCase(row.fault, consumer);
+        const result = await runCase(row.fault, consumer, expectation);
         await flushUnhandled();
         if (Object.keys(result.sockets).length || Object.keys(result.leaked).length) tally.leaks++;
         expect(accepted).toContainEqual(result.seen);
         // Without streaming, the text comes whole or not at all.
         const expectedText: TextExpectation = (consumer === "normal" || consumer === "timeout") && result.seen.kind !== "ok" ? "empty" : expectation.text;
         expect(textProblem(expectedText, result.text, faultText(row.fault, PROMPT, MATRIX_EMULATOR.replyTokens), ENDLESS_TEXT)).toBeUndefined();
+        expect(result.warnings.map((w) => w.code).filter((code) => code !== "chat_not_deleted" && code !== "reply_still_running")).toEqual([]);
         const notDeleted = result.warnings.filter((w) => w.code === "chat_not_deleted").map((w) => w.message);
+        const stillRunning = result.warnings.filter((w) => w.code === "reply_still_running").map((w) => w.message);
         if (row.fault !== "refused") expect(chatsProblem(expectation, result.chatsLeft ?? 0, notDeleted)).toBeUndefined();
+        expect(waitProblem(expectation, outcomeOf(result.seen), stillRunning, result.sawEnd)).toBeUndefined();
+        for (const message of stillRunning) expect(message).toMatch(STILL_RUNNING_TEXT);
+        for (const message of notDeleted) expect(message).toMatch(expectation.neverEnds ? LEFT_ON_SITE_TEXT : NOT_DELETED_TEXT);
         expect(result.sockets, "sockets left open once the client closed its pool").toEqual({});
         expect(result.leaked, "handles left after everything stopped").toEqual({});
         expect(unhandled.rejections).toEqual([]);

@@ -19,6 +19,11 @@ import { runCli, type CliRun } from "./helpers/run-cli.js";
 const MODEL = "OA_SFT_Llama_30B_6";
 const CHATS = 1_000;
 const TOKENS = 24;
+/**
+ * Accounts the chats are spread over, as a real deployment would need: the server allows
+ * 20 replies per account per window, and a provider queues one account's replies.
+ */
+const ACCOUNTS = 100;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const messagesFor = (i: number): Messages => [{ role: "user", content: `Load test chat #${i}: what do you say?` }];
@@ -54,7 +59,9 @@ let server: EmulatorProcess;
 
 beforeAll(async () => {
   assertBuilt();
-  server = await startEmulatorProcess({ replyTokens: TOKENS, pendingEvents: 1 });
+  const sessionTokens = Array.from({ length: ACCOUNTS - 1 }, (_, i) => `load-account-${i + 2}`);
+  // Not about the rate limit (a gateway may spread replies unevenly over its accounts).
+  server = await startEmulatorProcess({ replyTokens: TOKENS, pendingEvents: 1, sessionTokens, rateLimit: false });
 });
 afterAll(async () => {
   await server.stop();
@@ -88,7 +95,9 @@ async function measure(run: (i: number) => Promise<string>): Promise<LoadReport>
 describe("load", () => {
   it("1,000 concurrent chats through one provider process: every checksum equal, no error, no chat left", async () => {
     const baseline = handleCounts();
-    const report = await measure((i) => OpenAssistant.createAsync(MODEL, messagesFor(i), { baseUrl: server.url, cookies: server.cookies, env: {} }));
+    const report = await measure((i) =>
+      OpenAssistant.createAsync(MODEL, messagesFor(i), { baseUrl: server.url, cookies: server.sessions[i % ACCOUNTS]!.cookies, env: {} }),
+    );
     // The server lives in another process: every socket here was a client's, and all must be closed.
     expect(await settleHandles(baseline)).toEqual({});
     const left = await server.liveChats();
@@ -105,7 +114,18 @@ describe("load", () => {
     let serveProcess: ChildProcess | undefined;
     const url = await new Promise<string>((resolve, reject) => {
       gatewayRun = runCli(
-        ["serve", "--port", "0", "--base-url", server.url, "--cookie", server.cookie, "--max-concurrent", String(CHATS), "--max-queue", String(CHATS)],
+        [
+          "serve",
+          "--port",
+          "0",
+          "--base-url",
+          server.url,
+          ...server.sessions.flatMap((session) => ["--session", session.cookie]),
+          "--max-concurrent",
+          String(CHATS),
+          "--max-queue",
+          String(CHATS),
+        ],
         {
           timeoutMs: 120_000,
           onSpawn: (child) => {

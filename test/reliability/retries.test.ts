@@ -5,19 +5,8 @@
  * chosen requests and records when each one arrived.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  AbortError,
-  OpenAssistant,
-  RateLimitError,
-  ServerBusyError,
-  StreamError,
-  startEmulator,
-  type Emulator,
-  type EmulatorOptions,
-  type Messages,
-  type OpenAssistantOptions,
-  type RetryInfo,
-} from "../../src/index.js";
+import { AbortError, OpenAssistant, RateLimitError, ServerBusyError, StreamError, type Messages, type OpenAssistantOptions, type RetryInfo } from "../../src/index.js";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { BUSY, TOO_MANY, failFirst, startFlakyFront, type CannedAnswer, type FlakyFront } from "./helpers/flaky-front.js";
 import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
@@ -103,8 +92,10 @@ describe("retries of busy and rate-limited answers", () => {
       return refusedSoFar < 12 ? withRetryAfter(BUSY, "0.2") : undefined;
     });
     const delays: number[] = [];
+    // Twelve clients: twelve accounts (replies of one account take turns, so they would not fail together).
+    const accounts = Array.from({ length: 12 }, (_, i) => (i === 0 ? server.cookies : server.addSession().cookies));
     const texts = await Promise.all(
-      Array.from({ length: 12 }, () => OpenAssistant.createAsync(MODEL, messages, options(front, server, { onRetry: (r) => delays.push(r.delayMs) }))),
+      accounts.map((cookies) => OpenAssistant.createAsync(MODEL, messages, { ...options(front, server, { onRetry: (r) => delays.push(r.delayMs) }), cookies })),
     );
     expect(new Set(texts)).toEqual(new Set([server.expectedReply(prompterContent(messages))]));
     expect(delays).toHaveLength(12);

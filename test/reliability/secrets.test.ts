@@ -11,7 +11,8 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FAULT_NAMES, OpenAssistant, startEmulator, type Emulator, type Fault, type Messages, type OpenAssistantOptions } from "../../src/index.js";
+import { OpenAssistant, type Messages, type OpenAssistantOptions } from "../../src/index.js";
+import { FAULT_NAMES, startEmulator, type Emulator, type Fault } from "../../src/emulator/index.js";
 import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
 import { assertBuilt } from "./helpers/child.js";
 import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
@@ -83,10 +84,11 @@ async function scanChat(where: string, options: OpenAssistantOptions): Promise<s
     let text = "";
     for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, {
       env: {},
-      timeout: 1_000,
+      // Also the longest wait for the end of a reply left early (hang and endless never end): kept short.
+      timeout: 700,
       maxRetries: 0,
-      // An endless stream would never end: 2 s of it is plenty.
-      signal: AbortSignal.timeout(2_000),
+      // An endless stream would never end: 1.4 s of it is plenty.
+      signal: AbortSignal.timeout(1_400),
       onRequest: (entry) => outputs.push(JSON.stringify(entry)),
       onEvent: (event) => outputs.push(JSON.stringify(event)),
       ...options,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
-import type { ServedGateway } from "../../gateway/index.js";
+import { ConfigError } from "../../errors.js";
+import type { GatewaySession, ServedGateway } from "../../gateway/index.js";
 import type { ConnectionFlags } from "../config.js";
 import { addConnectionFlags } from "../connection-flags.js";
 
@@ -11,6 +12,7 @@ interface ServeFlags extends ConnectionFlags {
   maxConcurrent: number;
   maxQueue: number;
   maxBodyBytes: number;
+  session?: string[];
 }
 
 const EXAMPLES = `
@@ -18,6 +20,7 @@ Examples:
   $ oasst serve
   $ OASST_API_KEY=$(openssl rand -hex 24) oasst serve --host 0.0.0.0 --port 8080
   $ oasst serve --cors http://localhost:5173 --max-concurrent 2
+  $ oasst serve --session @alice.cookies.txt --session @bob.cookies.txt --session 'next-auth.session-token=…'
 
 Then point any OpenAI client at it:
   $ curl -N http://127.0.0.1:1337/v1/chat/completions -H 'content-type: application/json' \\
@@ -25,7 +28,10 @@ Then point any OpenAI client at it:
   OPENAI_BASE_URL=http://127.0.0.1:1337/v1 (the API key is --api-key, or anything when none is set)
 
 The gateway logs in to Open-Assistant with its own session cookies (found as for
-\`oasst chat\`); callers never send them and never see them. Ctrl-C stops it.
+\`oasst chat\`); callers never send them and never see them. Open-Assistant runs one
+queued reply per account and 20 replies per account per 11 minutes: give several
+accounts with --session to serve several people at once (GET /v1/status shows each
+account's state). Ctrl-C stops it.
 See docs/gateway.md.`;
 
 function integerFlag(what: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -42,9 +48,14 @@ function appendFlag(text: string, previous: string[] = []): string[] {
   return [...previous, text];
 }
 
+/** `--session @path` names a cookie file; anything else is a Cookie header. */
+function sessionOf(flag: string): GatewaySession {
+  return flag.startsWith("@") ? { cookiesFile: flag.slice(1) } : { cookies: flag };
+}
+
 async function runServe(flags: ServeFlags): Promise<void> {
   // Loaded on use: `oasst --help` and the other commands start without hono.
-  const [{ serveGateway, isLoopbackHost }, { configFilePath, readConfigFile, resolveConnectionSettings }, { findSessionCookies }, connection, output, { VerboseLog }] =
+  const [{ serveGateway, isLoopbackHost }, { configFilePath, readConfigFile, resolveConnectionSettings }, { findSessionCookies }, connection, output, { VerboseLog }, { cliAccounts }] =
     await Promise.all([
       import("../../gateway/index.js"),
       import("../config.js"),
@@ -52,6 +63,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       import("../connection.js"),
       import("../error-output.js"),
       import("../verbose-log.js"),
+      import("../accounts-state.js"),
     ]);
   const env = process.env;
   const warn = (message: string) => process.stderr.write(`${output.warningLine(message)}\n`);
@@ -60,8 +72,15 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const log = new VerboseLog(flags.verbose === true);
   const config = await readConfigFile(configFilePath(env));
   const settings = resolveConnectionSettings(flags, env, config, connection.DEFAULTS);
-  const cookies = await findSessionCookies(settings.baseUrl.value, flags, env, config, warn);
-  connection.logSettings(log, settings, cookies);
+  const sessions = flags.session?.map(sessionOf);
+  for (const flag of flags.session ?? []) {
+    if (!flag.startsWith("@")) for (const pair of flag.split(";")) output.keepSecret(pair.slice(pair.indexOf("=") + 1).trim() || undefined);
+  }
+  if (sessions && (flags.cookie || flags.cookiesFile || flags.browser || flags.profile)) {
+    throw new ConfigError("--session was given with --cookie, --cookies-file, --browser or --profile", "Give every account as a --session, or use the other flags for one account.");
+  }
+  const cookies = sessions ? undefined : await findSessionCookies(settings.baseUrl.value, flags, env, config, warn);
+  if (cookies) connection.logSettings(log, settings, cookies);
   if (!isLoopbackHost(flags.host) && !apiKey) {
     warn(`binding ${flags.host} without an API key: anyone who can reach this address can use your Open-Assistant account. Set --api-key or OASST_API_KEY.`);
   }
@@ -81,10 +100,12 @@ async function runServe(flags: ServeFlags): Promise<void> {
       maxQueue: flags.maxQueue,
       maxBodyBytes: flags.maxBodyBytes,
       baseUrl: settings.baseUrl.value,
-      cookies: cookies.cookies,
+      cookies: cookies?.cookies,
+      sessions,
       proxy: settings.proxy,
       timeout: settings.timeout,
       env,
+      accounts: cliAccounts(env),
       onRequest: flags.verbose ? log.request : undefined,
       onWarning: (warning) => warn(warning.message),
     });
@@ -114,7 +135,8 @@ export function registerServeCommand(program: Command): void {
     .option("--cors <origin>", "allow browser calls from this origin, * for any (repeatable; default: no CORS)", appendFlag)
     .option("--max-concurrent <n>", "replies in flight at once", integerFlag("replies", 1), 8)
     .option("--max-queue <n>", "requests waiting beyond those; more get 503 with Retry-After", integerFlag("requests", 0), 64)
-    .option("--max-body-bytes <n>", "largest request body; larger ones get 413", integerFlag("bytes", 1), 1024 * 1024);
+    .option("--max-body-bytes <n>", "largest request body; larger ones get 413", integerFlag("bytes", 1), 1024 * 1024)
+    .option("--session <cookie|@file>", "one account for the gateway: a Cookie header, or @path of a cookie file (repeatable: replies are spread over the accounts)", appendFlag);
   addConnectionFlags(command)
     .addHelpText("after", EXAMPLES)
     .action((flags: ServeFlags) => runServe(flags));

@@ -13,7 +13,7 @@ const SCRIPT = `
 import { createInterface } from "node:readline";
 const { startEmulator } = await import(process.env.OASST_TEST_EMULATOR);
 const server = await startEmulator({ quiet: true, ...JSON.parse(process.env.OASST_TEST_OPTIONS) });
-process.stdout.write(JSON.stringify({ url: server.url, cookie: server.cookie, cookies: server.cookies }) + "\\n");
+process.stdout.write(JSON.stringify({ url: server.url, cookie: server.cookie, cookies: server.cookies, sessions: server.sessions() }) + "\\n");
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "chats") process.stdout.write(JSON.stringify({ chats: server.liveChats() }) + "\\n");
   if (line === "stop") { await server.stop(); process.stdout.write(JSON.stringify({ stopped: true }) + "\\n"); process.exit(0); }
@@ -24,6 +24,8 @@ export interface EmulatorProcess {
   url: string;
   cookie: string;
   cookies: Record<string, string>;
+  /** Every user's session (the first is `cookie`/`cookies`; more with the `sessionTokens` option). */
+  sessions: Array<{ token: string; cookie: string; cookies: Record<string, string> }>;
   pid: number;
   /** Chats created and not deleted. */
   liveChats(): Promise<number>;
@@ -53,7 +55,7 @@ export async function startEmulatorProcess(options: Record<string, unknown> = {}
         resolve(JSON.parse(line) as Record<string, unknown>);
       });
     });
-  const started = (await next()) as { url: string; cookie: string; cookies: Record<string, string> };
+  const started = (await next()) as Pick<EmulatorProcess, "url" | "cookie" | "cookies" | "sessions">;
   return {
     ...started,
     pid: child.pid ?? 0,

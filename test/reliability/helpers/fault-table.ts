@@ -48,10 +48,21 @@ export interface Expectation {
   /** The text with the alternative outcome, when it differs. */
   alternativeText?: TextExpectation;
   text: TextExpectation;
-  /** Chats the server still holds after the case. */
+  /** Chats the server still holds after the case (once the provider is done with it). */
   chatsLeft: number;
   /** A `chat_not_deleted` warning is reported. */
   warning: boolean;
+  /**
+   * A `reply_still_running` warning is reported: the reply was left (the consumer stopped, or a
+   * failure) before the server had finished it, so the chat's delete waited for its end. The one
+   * race: a consumer that stops after the provider already read the final `message` (or `error`)
+   * event left a finished reply, and then no warning is right (the matrices check that case by itself).
+   */
+  waited: boolean;
+  /** `waited` with the alternative outcome, when it differs. */
+  alternativeWaited?: boolean;
+  /** The server never finishes the reply: its chat is left on the site, and the `chat_not_deleted` warning says so (not a failed delete). */
+  neverEnds?: boolean;
 }
 
 export interface FaultRow {
@@ -61,46 +72,62 @@ export interface FaultRow {
   why: string;
 }
 
-/** Emulator settings and consumer timings of the matrix: small, so the matrix takes seconds. */
+/**
+ * Emulator settings and consumer timings of the matrix: small, so the matrix takes seconds. The
+ * consumer's `timeout` also bounds the wait for the end of a reply left early (hang, endless: never).
+ */
 export const TIMINGS = {
-  /** The normal consumer's timeout (the 60 s default, lowered so that hang and slow-headers end). */
+  /** The normal consumer's timeout (the 60 s default, lowered so that hang and slow-headers end, and the wait for a reply that never ends too). */
   normalTimeoutMs: 1_000,
   /** The timeout consumer's timeout. */
   shortTimeoutMs: 500,
   /** When no text has come by then, the abort consumer fires anyway (hang, slow-headers). */
   abortFallbackMs: 400,
   /** The normal, break and timeout consumers also pass AbortSignal.timeout(this): only an endless stream reaches it. */
-  safetyAbortMs: 2_000,
+  safetyAbortMs: 1_500,
 } as const;
 
 export const MATRIX_EMULATOR = { replyTokens: 8, tokenDelayMs: 5, pingIntervalMs: 25, pendingEvents: 1 } as const;
 
-const ok = (text: TextExpectation, extra: Partial<Expectation> = {}): Expectation => ({ outcome: "ok", text, chatsLeft: 0, warning: false, ...extra });
+const ok = (text: TextExpectation, extra: Partial<Expectation> = {}): Expectation => ({ outcome: "ok", text, chatsLeft: 0, warning: false, waited: false, ...extra });
 const fails = (outcome: ErrorName, text: TextExpectation = "empty", extra: Partial<Expectation> = {}): Expectation => ({
   outcome,
   text,
   chatsLeft: 0,
   warning: false,
+  waited: false,
   ...extra,
 });
+/** The reply was left before its end: the delete waited for it, and the server finished it, so the chat was deleted. */
+const LEFT = { waited: true } as const;
+/** The reply was left and the server never finishes it (hang, endless): the chat is left on the site, with a warning. */
+const LEFT_FOREVER = { waited: true, chatsLeft: 1, warning: true, neverEnds: true } as const;
 const same = (expectation: Expectation): Record<Consumer, Expectation> => ({ normal: expectation, break: expectation, abort: expectation, timeout: expectation });
-/** A healthy stream: whole text, or the beginning of it when the consumer stops. */
+/** A healthy stream: whole text, or the beginning of it when the consumer stops (leaving the reply running). */
 const healthy = (extra: Partial<Expectation> = {}): Record<Consumer, Expectation> => ({
   normal: ok("exact", extra),
-  break: ok("prefix", extra),
-  abort: fails("AbortError", "prefix", extra),
+  break: ok("prefix", { ...extra, ...LEFT }),
+  abort: fails("AbortError", "prefix", { ...extra, ...LEFT }),
   timeout: ok("exact", extra),
 });
-/** Text, then a failure: the consumers that stop at the first text never see it. */
-const failsAfterText = (outcome: ErrorName, extra: Partial<Expectation> = {}): Record<Consumer, Expectation> => ({
-  normal: fails(outcome, "prefix", extra),
-  break: ok("prefix", extra),
-  abort: fails("AbortError", "prefix", extra),
-  timeout: fails(outcome, "prefix", extra),
+/**
+ * Text, then a failure: the consumers that stop at the first text never see it. `serverEnded`: the
+ * failure is the server's own end of the reply (an `error` event); otherwise the client gave up on a
+ * reply the server was still finishing, and the delete waited for it.
+ */
+const failsAfterText = (outcome: ErrorName, serverEnded: boolean): Record<Consumer, Expectation> => ({
+  normal: fails(outcome, "prefix", { waited: !serverEnded }),
+  break: ok("prefix", LEFT),
+  abort: fails("AbortError", "prefix", LEFT),
+  timeout: fails(outcome, "prefix", { waited: !serverEnded }),
 });
 
 export const FAULT_TABLE: readonly FaultRow[] = [
-  { fault: "none", cases: healthy(), why: "The control row: the whole reply, or its beginning for a consumer that stops; an abort is an AbortError." },
+  {
+    fault: "none",
+    cases: healthy(),
+    why: "The control row: the whole reply, or its beginning for a consumer that stops; an abort is an AbortError. A consumer that stops leaves the reply running: a `reply_still_running` warning, the message's state is read until the reply is complete (a few ms here), then the chat is deleted.",
+  },
   {
     fault: "refused",
     cases: same(fails("ConnectionError")),
@@ -110,7 +137,7 @@ export const FAULT_TABLE: readonly FaultRow[] = [
   {
     fault: "rate-limit",
     cases: same(fails("RateLimitError")),
-    why: "429 on assistant_message. The matrix runs with `maxRetries: 0` (retries have their own tests, and Retry-After: 2 would make each case take 4 s); the chat created before is deleted.",
+    why: "429 on assistant_message. The matrix runs with `maxRetries: 0` (retries have their own tests, and Retry-After: 2 would make each case take 4 s); the chat created before is deleted at once (no reply was queued).",
   },
   {
     fault: "rate-limit-500",
@@ -120,44 +147,49 @@ export const FAULT_TABLE: readonly FaultRow[] = [
   { fault: "busy", cases: same(fails("ServerBusyError")), why: "503 on assistant_message: ServerBusyError (`maxRetries: 0` here, as for rate-limit)." },
   {
     fault: "error-event",
-    cases: failsAfterText("StreamError"),
-    why: "Half the reply, then an `error` event: the text before it is delivered, then a StreamError with the server's words. A consumer that stopped at the first text never reaches it.",
+    cases: failsAfterText("StreamError", true),
+    why: "Half the reply, then an `error` event: the text before it is delivered, then a StreamError with the server's words; the error ended the reply on the server, so the chat is deleted at once. A consumer that stopped at the first text never reaches it: it left a running reply (`reply_still_running`), whose end (aborted_by_worker) is waited for before the delete.",
   },
-  { fault: "error-first", cases: same(fails("StreamError")), why: "An `error` event before any token: StreamError, with no text." },
+  { fault: "error-first", cases: same(fails("StreamError")), why: "An `error` event before any token: StreamError, with no text; the reply ended on the server, the chat is deleted at once." },
   {
     fault: "drop",
-    cases: failsAfterText("StreamError"),
-    why: "The socket dies after half the tokens: a reply cut short is a StreamError (the text before it was delivered).",
+    cases: failsAfterText("StreamError", false),
+    why: "The socket dies after half the tokens: a reply cut short is a StreamError (the text before it was delivered). The server's worker finishes the reply anyway, so every consumer waits for that (`reply_still_running`) before the delete.",
   },
   {
     fault: "hang",
     cases: {
-      normal: fails("TimeoutError"),
-      break: fails("TimeoutError"),
-      abort: fails("AbortError"),
-      timeout: fails("TimeoutError"),
+      normal: fails("TimeoutError", "empty", LEFT_FOREVER),
+      break: fails("TimeoutError", "empty", LEFT_FOREVER),
+      abort: fails("AbortError", "empty", LEFT_FOREVER),
+      timeout: fails("TimeoutError", "empty", LEFT_FOREVER),
     },
-    why: "Only ping comments, which are not progress: the normal consumer would wait the 60 s default, so its timeout is lowered to 1 s → TimeoutError; the break consumer never gets text to break on (TimeoutError too); the abort consumer fires after 400 ms → AbortError.",
+    why: "Only ping comments, which are not progress: the normal consumer would wait the 60 s default, so its timeout is lowered to 1 s → TimeoutError; the break consumer never gets text to break on (TimeoutError too); the abort consumer fires after 400 ms → AbortError. The message never finishes: after waiting `timeout` for its end, the chat is left on the site with a `chat_not_deleted` warning naming it (deleting it could abort other replies).",
   },
   {
     fault: "endless",
     cases: {
-      normal: fails("AbortError", "some"),
-      break: ok("some"),
-      abort: fails("AbortError", "some"),
-      timeout: fails("AbortError", "some"),
+      normal: fails("AbortError", "some", LEFT_FOREVER),
+      break: ok("some", LEFT_FOREVER),
+      abort: fails("AbortError", "some", LEFT_FOREVER),
+      timeout: fails("AbortError", "some", LEFT_FOREVER),
     },
-    why: "Tokens forever: `timeout` bounds silence, not length, so reading to the end never ends. A caller bounds the total time with a signal: the normal and timeout consumers carry AbortSignal.timeout(2000) and end with AbortError, text received, chat deleted.",
+    why: "Tokens forever: `timeout` bounds silence, not length, so reading to the end never ends. A caller bounds the total time with a signal: the normal and timeout consumers carry AbortSignal.timeout(1500) and end with AbortError, text received. The reply never finishes: after waiting `timeout` for its end, the chat is left on the site with a `chat_not_deleted` warning.",
   },
   {
     fault: "malformed-json",
-    cases: failsAfterText("ProtocolError"),
-    why: "A `data:` line that is not JSON after 3 tokens: ProtocolError (a corrupt event is not skipped: it could be the final message).",
+    cases: failsAfterText("ProtocolError", false),
+    why: "A `data:` line that is not JSON after 3 tokens: ProtocolError (a corrupt event is not skipped: it could be the final message). The server goes on with the reply: its end is waited for before the delete.",
   },
   {
     fault: "empty-events",
-    cases: same(fails("StreamError")),
-    why: "200 with an empty body: the stream ended before its final message, a StreamError with no text.",
+    cases: {
+      normal: ok("exact"),
+      break: ok("exact"),
+      abort: fails("AbortError", "exact", { alternative: "ok" }),
+      timeout: ok("exact"),
+    },
+    why: "200 with an empty body, what the real website answers for a message already finished: the provider reads the message, which is `complete`, and its content is the whole reply, delivered as one piece after the stream ended; the chat is deleted at once. The abort consumer aborts after that last piece: the provider itself ends cleanly then, while a client of the gateway may see its own abort first, so both are right.",
   },
   {
     fault: "message-only",
@@ -167,17 +199,17 @@ export const FAULT_TABLE: readonly FaultRow[] = [
       abort: fails("AbortError", "exact", { alternative: "ok" }),
       timeout: ok("exact"),
     },
-    why: "No token, only the final message: its content is the reply, delivered as one piece (fixed in this issue: createAsync returned \"\"). The abort consumer aborts after that piece, which is the last event: whether the body's end was read before the abort is a race, so a clean end is right too.",
+    why: "No token, only the final message: its content is the reply, delivered as one piece (fixed in this issue: createAsync returned \"\"). The abort consumer aborts after that piece, which is the last event: whether the body's end was read before the abort is a race, so a clean end is right too. The reply was finished when the consumer stopped: no wait.",
   },
   {
     fault: "delete-500",
     cases: healthy({ chatsLeft: 1, warning: true }),
-    why: "The reply is delivered (or the consumer's own outcome stands); the failed delete is a `chat_not_deleted` warning naming the chat, never thrown over the text. The server keeps that chat, so one is left.",
+    why: "The reply is delivered (or the consumer's own outcome stands); the failed delete is a `chat_not_deleted` warning naming the chat, never thrown over the text. The server keeps that chat, so one is left. A consumer that stops waits for the reply's end first, as in the control row.",
   },
   {
     fault: "byte-chunks",
-    cases: { ...healthy(), timeout: ok("exact", { alternative: "TimeoutError", alternativeText: "upTo" }) },
-    why: "One byte per write: events split anywhere, same text. The final message event is about 1.5 KB written one byte at a time, and bytes inside an event are not progress: on a loaded machine the 500 ms timeout may fire before its last byte, so a TimeoutError (after the tokens) is right too for that consumer.",
+    cases: { ...healthy(), timeout: ok("exact", { alternative: "TimeoutError", alternativeText: "upTo", alternativeWaited: true }) },
+    why: "One byte per write: events split anywhere, same text. The final message event is about 1.5 KB written one byte at a time, and bytes inside an event are not progress: on a loaded machine the 500 ms timeout may fire before its last byte, so a TimeoutError (after the tokens, the reply's end then waited for) is right too for that consumer.",
   },
   { fault: "lf", cases: healthy(), why: "LF framing: same text." },
   { fault: "cr", cases: healthy(), why: "CR framing: same text." },
@@ -190,16 +222,16 @@ export const FAULT_TABLE: readonly FaultRow[] = [
   {
     fault: "close-mid-json",
     cases: same(fails("ConnectionError", "empty", { chatsLeft: 1 })),
-    why: "`POST /api/chat` sends half its JSON and closes: ConnectionError. The server created a chat whose id never reached the client, so nobody can delete it: one chat is left, unavoidably.",
+    why: "`POST /api/chat` sends half its JSON and closes: ConnectionError. The server created a chat whose id never reached the client, so nobody can delete it: one chat is left, unavoidably (and silently: the client knows no id to name).",
   },
   {
     fault: "oversized-line",
     cases: {
-      ...failsAfterText("ProtocolError"),
-      normal: fails("ProtocolError", "prefix", { alternative: "TimeoutError", alternativeText: "upTo" }),
-      timeout: fails("ProtocolError", "prefix", { alternative: "TimeoutError", alternativeText: "upTo" }),
+      ...failsAfterText("ProtocolError", false),
+      normal: fails("ProtocolError", "prefix", { alternative: "TimeoutError", alternativeText: "upTo", waited: true }),
+      timeout: fails("ProtocolError", "prefix", { alternative: "TimeoutError", alternativeText: "upTo", waited: true }),
     },
-    why: "A 17 MiB line over the 16 MiB cap: ProtocolError, memory bounded. Bytes inside one line are not an event, so on a loaded machine the timeout may fire before 16 MiB arrived: TimeoutError is right too for the consumers that read on.",
+    why: "A 17 MiB line over the 16 MiB cap: ProtocolError, memory bounded. Bytes inside one line are not an event, so on a loaded machine the timeout may fire before 16 MiB arrived: TimeoutError is right too for the consumers that read on. Either way the reply was left running, and its end is waited for before the delete.",
   },
   {
     fault: "invalid-utf8",
@@ -217,6 +249,29 @@ export const FAULT_TABLE: readonly FaultRow[] = [
     why: "No answer for 10 s: TimeoutError at the consumer's timeout, AbortError when the signal fires first; no chat was created.",
   },
 ];
+
+/** The texts of the two warnings of a reply left early (src/provider/open-assistant.ts). */
+export const STILL_RUNNING_TEXT = /^Waiting for the server to finish the reply before deleting chat ([0-9a-f-]{36}): Open-Assistant aborts other replies when a chat is deleted while its reply runs\.$/;
+export const LEFT_ON_SITE_TEXT = /^Chat ([0-9a-f-]{36}) was left on the site: the end of its reply could not be seen, .*`oasst chats --delete \1`\.$/;
+export const NOT_DELETED_TEXT = /^Chat ([0-9a-f-]{36}) could not be deleted.*`oasst chats --delete \1`\.$/;
+
+/** Whether the expectation (with the outcome seen: its alternative or not) says the reply's end was waited for. */
+export function expectsWait(expected: Expectation, outcome: Outcome): boolean {
+  if (outcome === expected.alternative && outcome !== expected.outcome) return expected.alternativeWaited ?? expected.waited;
+  return expected.waited;
+}
+
+/**
+ * The `reply_still_running` warnings must match the expectation: one where the reply was left
+ * unfinished, none elsewhere. `sawEnd`: the final `message` or `error` event had reached the
+ * provider before the consumer left (a slow machine can deliver a short reply's end in the same read
+ * as its first text); then the reply was finished and no warning is right. Returns a problem, or undefined.
+ */
+export function waitProblem(expected: Expectation, outcome: Outcome, stillRunningWarnings: readonly string[], sawEnd: boolean): string | undefined {
+  const wanted = expectsWait(expected, outcome) && !sawEnd ? 1 : 0;
+  if (stillRunningWarnings.length === wanted) return undefined;
+  return `${stillRunningWarnings.length} reply_still_running warnings, expected ${wanted}${sawEnd ? " (the reply's end had reached the provider)" : ""}: ${stillRunningWarnings.join(" | ")}`;
+}
 
 /**
  * The chats left and the `chat_not_deleted` warnings must match the expectation, with one

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { StopSequenceCutter } from "../../src/gateway/stop-sequences.js";
+import { StopSequenceCutter } from "../../src/provider/stop-sequences.js";
 
 /** Feed `pieces` through a cutter, as a stream would, and return what a caller sees. */
 function cut(stops: string[], pieces: string[]): { text: string; stopped: boolean } {

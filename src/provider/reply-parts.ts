@@ -1,6 +1,6 @@
-import { OpenAssistant } from "../provider/open-assistant.js";
-import { DEFAULT_SAMPLING, type OpenAssistantOptions, type SamplingOptions } from "../provider/options.js";
-import type { Messages } from "../provider/provider-types.js";
+import { OpenAssistant } from "./open-assistant.js";
+import { DEFAULT_SAMPLING, type OpenAssistantOptions, type SamplingOptions } from "./options.js";
+import type { Messages } from "./provider-types.js";
 import { StopSequenceCutter } from "./stop-sequences.js";
 
 /** Why a reply ended: a stop string or the model's own end ("stop"), or all of `max_new_tokens` used ("length"). */
