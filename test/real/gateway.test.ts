@@ -106,14 +106,15 @@ describe("serveGateway with the openai client", () => {
 
   it("a client that stops reading a stream: the chat is deleted", async () => {
     const { openai, cookie } = await gateway();
-    const stream = await openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "long [[fake:tokens=300]] [[fake:delay=50]]" }], stream: true });
+    const stream = await openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "long [[fake:tokens=40]] [[fake:delay=50]]" }], stream: true });
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) {
         expect(await chatIds(cookie)).toHaveLength(1);
         break;
       }
     }
-    await waitForNoChats(cookie);
+    // Deleted once the server has finished the reply.
+    await waitForNoChats(cookie, 15_000);
   });
 
   it("/v1/models lists the site's models; /v1/models/{id} gives one", async () => {

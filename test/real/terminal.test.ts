@@ -55,7 +55,7 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
   it("Ctrl-C stops a reply, deletes its chat, and the session goes on", async () => {
     const cookie = await userCookie("tty");
     const pane = await session(cookie);
-    await pane.typeLine("a long story [[fake:tokens=300]] [[fake:delay=50]]");
+    await pane.typeLine("a long story [[fake:tokens=60]] [[fake:delay=50]]");
     await pane.waitFor(/assistant> \S+/, 15_000);
     expect(await chatIds(cookie)).toHaveLength(1);
     await pane.keys("C-c");
