@@ -239,6 +239,10 @@ export function mapFailure(
     return new TimeoutError(`${call.what} ${what} for ${deadline.ms} ms`, deadline.ms, init);
   }
   if (deadline.userAborted) return new AbortError(`${call.what} was aborted`, init);
+  // Through a proxy, undici's own connect and headers timers run with the same budget and may fire first.
+  if (hasCode(error, "UND_ERR_CONNECT_TIMEOUT") || hasCode(error, "UND_ERR_HEADERS_TIMEOUT")) {
+    return new TimeoutError(`${call.what} got no answer for ${deadline.ms} ms`, deadline.ms, init);
+  }
   const detail = describeNetworkError(error);
   // llhttp (Node's parser and undici's) refused the answer's framing: the connection is already closed.
   if (/^HPE_/.test(String((error as { code?: unknown } | undefined)?.code))) {
@@ -254,6 +258,16 @@ export function mapFailure(
     return new ConnectionError(`${call.what}: the connection broke before the whole answer arrived (${detail})`, init);
   }
   return new ConnectionError(`${call.what} could not reach ${originOf(url)} (${detail})`, init);
+}
+
+/** Whether the error or one of its causes carries `code`. */
+function hasCode(error: unknown, code: string): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if ((current as { code?: unknown }).code === code) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 function originOf(url: string): string {

@@ -1,4 +1,8 @@
-/** `oasst chat` and the real site's rate limit: a bare HTTP 500 on the 21st reply of an account in 11 minutes. */
+/**
+ * `oasst chat` and one account's rules on a real server: one queued reply per user (a
+ * second one cancels the first), and the rate limit, answered with a bare HTTP 500 on
+ * the 21st reply in 11 minutes.
+ */
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { Accounts } from "../../src/accounts/accounts.js";
@@ -37,4 +41,15 @@ it("exit 4 for a 500 when this machine did not fill the window, the hint naming 
   expect(result.code).toBe(4);
   expect(result.stderr).toMatch(/^error: POST \/api\/chat\/assistant_message failed \(HTTP 500: Something went wrong\), and no reply was created$/m);
   expect(result.stderr).toMatch(/^hint: If this account is also used elsewhere/m);
+});
+
+it("four runs at once on one account all get their reply: they take the account's turn one after another", async () => {
+  // One worker slot: a reply posted while another generates waits in the queue, where a second one would cancel it.
+  const server = await emulators.start({ workerSlots: 1, tokenDelayMs: 20, replyTokens: 10 });
+  const runs = await Promise.all([0, 1, 2, 3].map((n) => runCli(["chat", `hello ${n}`], home, { env: serverEnv(server), timeoutMs: 30_000 })));
+  runs.forEach((run, n) => {
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${server.expectedReply(`hello ${n}`, { maxNewTokens: 10 })}\n`);
+  });
+  expect(server.liveChats()).toBe(0);
 });
