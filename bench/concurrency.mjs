@@ -31,7 +31,13 @@ async function worker(config) {
   // Each lane its own account where the server has several (a client queues one account's replies).
   const accounts = config.sessions?.length ? config.sessions : [config.cookies];
   if (accounts.length < config.inflight) throw new Error(`concurrency: ${config.inflight} lanes need as many accounts, the server has ${accounts.length}`);
-  const optionsFor = (lane) => ({ baseUrl: config.url, cookies: accounts[lane % accounts.length], max_new_tokens: config.tokens, env: {}, onWarning: () => {} });
+  const optionsFor = (lane) => ({
+    baseUrl: config.url,
+    cookies: accounts[lane % accounts.length],
+    max_new_tokens: config.tokens,
+    env: {},
+    onWarning: () => {},
+  });
   let errors = 0;
   let mismatches = 0;
   let firstError;
@@ -108,7 +114,9 @@ export async function concurrency(server, options) {
         const wallMs = performance.now() - started;
         const status = await server.status();
         samples.push({ ...result, liveChats: status.liveChats, serverCpuShare: (status.cpuMs - cpuBefore) / wallMs });
-        options.log(`  ${who} ${chats} chats, ${effective} in flight: ${result.seconds.toFixed(2)} s, RSS ${(result.maxRssKb / 1024).toFixed(0)} MB, errors ${result.errors}, left ${status.liveChats}`);
+        options.log(
+          `  ${who} ${chats} chats, ${effective} in flight: ${result.seconds.toFixed(2)} s, RSS ${(result.maxRssKb / 1024).toFixed(0)} MB, errors ${result.errors}, left ${status.liveChats}`,
+        );
         if (result.firstError) options.log(`    first error: ${result.firstError}`);
       }
       scenarios.push({

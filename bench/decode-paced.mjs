@@ -20,7 +20,24 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
 
-const WORDS = [" The", " answer", " is", " that", " it", " depends", ",", " and", " caf\\u00e9", " \\ud83d\\ude42", " \\\"quoted\\\"", "\\n", " on", " the", " model", "."];
+const WORDS = [
+  " The",
+  " answer",
+  " is",
+  " that",
+  " it",
+  " depends",
+  ",",
+  " and",
+  " caf\\u00e9",
+  " \\ud83d\\ude42",
+  ' \\"quoted\\"',
+  "\\n",
+  " on",
+  " the",
+  " model",
+  ".",
+];
 const eventBytes = (i) => Buffer.from(`data: {"event_type": "token", "text": "${WORDS[i % WORDS.length]}"}\r\n\r\n`, "latin1");
 
 if (process.argv[2] === "--child") {
@@ -55,7 +72,9 @@ const named = (args.length ? args : [`oasst=${fileURLToPath(new URL("../dist/cli
 
 function child(path) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", path, String(tokens), String(rate)], { stdio: ["ignore", "pipe", "inherit"] });
+    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", path, String(tokens), String(rate)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     proc.stdout.on("data", (chunk) => (out += chunk));
     proc.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out).cpuMs) : reject(new Error(`${path}: exit ${code}`))));
@@ -90,6 +109,8 @@ console.log(`paced: ${tokens} tokens at ${rate}/s, one event per read, process C
 console.log(`bulk: ${BULK.toLocaleString("en")} tokens in ${reads.length} reads of 64 KiB, best of 5`);
 named.forEach(([name], v) => {
   const paced = ((best(v + 1) - best(0)) / tokens) * 1000;
-  console.log(`${name.padEnd(14)} paced ${paced.toFixed(1)} µs/token   bulk ${((bulk[v] / BULK) * 1000).toFixed(3)} µs/token (${Math.round(BULK / (bulk[v] / 1000)).toLocaleString("en")} tokens/s)`);
+  console.log(
+    `${name.padEnd(14)} paced ${paced.toFixed(1)} µs/token   bulk ${((bulk[v] / BULK) * 1000).toFixed(3)} µs/token (${Math.round(BULK / (bulk[v] / 1000)).toLocaleString("en")} tokens/s)`,
+  );
 });
 await sleep(0);

@@ -31,8 +31,7 @@ export async function startReply(post, prompt, maxNewTokens) {
   });
   return { chat, assistant };
 }
-export const USER_AGENT =
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36";
+export const USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36";
 
 /** @param {number[]} values @param {number} p 0..100 (nearest rank) */
 export function percentile(values, p) {

@@ -123,7 +123,9 @@ async function floorChild(config) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const outcome = await all(config.chats, async (index) => {
-    const cookie = Object.entries(config.sessions[index]).map(([name, value]) => `${name}=${value}`).join("; ");
+    const cookie = Object.entries(config.sessions[index])
+      .map(([name, value]) => `${name}=${value}`)
+      .join("; ");
     const post = async (path, body) => {
       const answer = await request(agent, config.url, "POST", path, cookie, JSON.stringify(body));
       if (answer.status !== 200) throw new Error(`floor: POST ${path} answered ${answer.status}`);
@@ -146,7 +148,9 @@ async function socketFloorChild(config) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const outcome = await all(config.chats, async (index) => {
-    const cookie = Object.entries(config.sessions[index]).map(([name, value]) => `${name}=${value}`).join("; ");
+    const cookie = Object.entries(config.sessions[index])
+      .map(([name, value]) => `${name}=${value}`)
+      .join("; ");
     const connections = new RawConnections(config.url);
     try {
       await rawChat(connections, { url: config.url, cookie }, PROMPT, config.tokens);
@@ -239,7 +243,12 @@ function procPeakRssKb(pid) {
 /** `oasst serve` in front of the server, one --session per account; resolves once listening. */
 async function startServe(server, chats, configHome) {
   const cli = fileURLToPath(new URL("cli/main.js", DIST));
-  const sessions = server.sessions.slice(0, chats).flatMap((cookies) => ["--session", Object.entries(cookies).map(([n, v]) => `${n}=${v}`).join("; ")]);
+  const sessions = server.sessions.slice(0, chats).flatMap((cookies) => [
+    "--session",
+    Object.entries(cookies)
+      .map(([n, v]) => `${n}=${v}`)
+      .join("; "),
+  ]);
   const args = [cli, "serve", "--port", "0", "--base-url", server.url, "--max-concurrent", String(chats), "--max-queue", String(chats), ...sessions];
   const proc = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],

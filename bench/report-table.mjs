@@ -33,7 +33,7 @@ export function evaluateTargets(results) {
     const seed = load.scenarios.find((s) => s.who === "seed");
     const clean = oasst !== undefined && oasst.errors === 0 && oasst.liveChats === 0;
     if (oasst && seed) {
-      const value = (oasst.chats / oasst.seconds) / (seed.chats / seed.seconds);
+      const value = oasst.chats / oasst.seconds / (seed.chats / seed.seconds);
       targets.push({ scenario: "1,000 chats, 100 in flight", target: "throughput ≥ 3× the seed's", value: ratio(value), met: clean && value >= 3 });
     }
     if (oasst) {
@@ -47,7 +47,12 @@ export function evaluateTargets(results) {
     const serve = paced.rows["oasst serve"];
     const scenario = `${paced.chats} chats at ~30 tokens/s`;
     if (provider) {
-      targets.push({ scenario, target: "provider CPU ≤ 15% of a core", value: percent(provider.cpuShare, 1), met: clean(provider) && provider.cpuShare <= 0.15 });
+      targets.push({
+        scenario,
+        target: "provider CPU ≤ 15% of a core",
+        value: percent(provider.cpuShare, 1),
+        met: clean(provider) && provider.cpuShare <= 0.15,
+      });
       targets.push({ scenario, target: "provider peak RSS ≤ 150 MB", value: mb(provider.peakRssMb), met: clean(provider) && provider.peakRssMb <= 150 });
     }
     if (serve) {

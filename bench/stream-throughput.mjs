@@ -80,7 +80,6 @@ export async function streamThroughput(server, options) {
   const serverLoad = {};
   let floorBytes = 0;
 
-
   /** The first run of each client (the warm-up) keeps and checks the whole text. */
   const checked = new Set();
   const keep = (name) => {

@@ -240,15 +240,27 @@ if (maxServerSockets > 1) problems.push(`up to ${maxServerSockets} sockets open 
 if (stoppedEarly) problems.push(`stopped early at ${done} chats`);
 
 console.log("");
-console.log(`soak: ${done} chats in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} errors, ${mismatches} checksum mismatches, ${final.chats} chats left`);
+console.log(
+  `soak: ${done} chats in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} errors, ${mismatches} checksum mismatches, ${final.chats} chats left`,
+);
 console.log(`slopes per 1,000 chats, least squares over ${steady.length} samples from chat ${WARM_UP} on:`);
-console.log(`  RSS             ${kib(slopes.rss).padStart(12)}   (limit ${kib(LIMITS.rssBytes)}; from ${mib(steady[0]?.rss ?? 0)} to ${mib(steady.at(-1)?.rss ?? 0)})`);
+console.log(
+  `  RSS             ${kib(slopes.rss).padStart(12)}   (limit ${kib(LIMITS.rssBytes)}; from ${mib(steady[0]?.rss ?? 0)} to ${mib(steady.at(-1)?.rss ?? 0)})`,
+);
 const secondHalf = samples.filter((s) => s.chats >= done / 2);
-console.log(`  RSS, 2nd half   ${kib(slope(secondHalf.map((s) => [s.chats / 1000, s.rss]))).padStart(12)}   (from chat ${secondHalf[0]?.chats ?? 0} on: the allocator settled)`);
-console.log(`  heap after gc   ${kib(slopes.heap).padStart(12)}   (limit ${kib(LIMITS.heapBytes)}; from ${mib(steady[0]?.heap ?? 0)} to ${mib(steady.at(-1)?.heap ?? 0)})`);
+console.log(
+  `  RSS, 2nd half   ${kib(slope(secondHalf.map((s) => [s.chats / 1000, s.rss]))).padStart(12)}   (from chat ${secondHalf[0]?.chats ?? 0} on: the allocator settled)`,
+);
+console.log(
+  `  heap after gc   ${kib(slopes.heap).padStart(12)}   (limit ${kib(LIMITS.heapBytes)}; from ${mib(steady[0]?.heap ?? 0)} to ${mib(steady.at(-1)?.heap ?? 0)})`,
+);
 console.log(`  external        ${kib(slopes.external).padStart(12)}   (limit ${kib(LIMITS.heapBytes)}; buffers held by JS objects, after gc)`);
 console.log(`  active handles  ${slopes.handles.toFixed(3).padStart(12)}   (range ${handleRange[0]}–${handleRange[1]})`);
-console.log(`  server sockets  ${Number.isNaN(slopes.serverSockets) ? "n/a" : slopes.serverSockets.toFixed(3).padStart(12)}   (at most ${maxServerSockets} open at a sample; the provider keeps one connection alive between chats)`);
+console.log(
+  `  server sockets  ${Number.isNaN(slopes.serverSockets) ? "n/a" : slopes.serverSockets.toFixed(3).padStart(12)}   (at most ${maxServerSockets} open at a sample; the provider keeps one connection alive between chats)`,
+);
 console.log(`  server RSS      ${kib(slopes.serverRss).padStart(12)}   (the server process, for comparison; its request log is emptied at each sample)`);
-console.log(`verdict: ${problems.length ? `NOT FLAT: ${problems.join("; ")}` : "flat: no growth in memory, handles or sockets; every reply exact; no chat left"}`);
+console.log(
+  `verdict: ${problems.length ? `NOT FLAT: ${problems.join("; ")}` : "flat: no growth in memory, handles or sockets; every reply exact; no chat left"}`,
+);
 process.exitCode = problems.length ? 1 : 0;

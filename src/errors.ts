@@ -6,18 +6,7 @@
  */
 
 export type OpenAssistantErrorCode =
-  | "auth"
-  | "rate_limit"
-  | "server_busy"
-  | "model_not_found"
-  | "stream"
-  | "cancelled"
-  | "protocol"
-  | "timeout"
-  | "connection"
-  | "aborted"
-  | "server"
-  | "config";
+  "auth" | "rate_limit" | "server_busy" | "model_not_found" | "stream" | "cancelled" | "protocol" | "timeout" | "connection" | "aborted" | "server" | "config";
 
 export interface OpenAssistantErrorInit {
   /** HTTP status of the failing response, when there was one. */
@@ -108,9 +97,7 @@ export class ModelNotFoundError extends OpenAssistantError {
     super(
       `Model ${JSON.stringify(model)} was refused${init.status ? ` (HTTP ${init.status}` : " ("}${init.serverMessage ? `: ${init.serverMessage}` : ""})`,
       init,
-      available?.length
-        ? `Use one of: ${available.join(", ")}.`
-        : "Pick a model the server offers (`oasst models` lists them).",
+      available?.length ? `Use one of: ${available.join(", ")}.` : "Pick a model the server offers (`oasst models` lists them).",
     );
     this.model = model;
     this.availableModels = available;
@@ -145,11 +132,7 @@ export class ReplyCancelledError extends OpenAssistantError {
 export class ProtocolError extends OpenAssistantError {
   override readonly code = "protocol";
   constructor(summary: string, init: OpenAssistantErrorInit = {}) {
-    super(
-      summary,
-      init,
-      "Check that the base URL points at an Open-Assistant site (its /api/chat routes), not at another page or a login wall.",
-    );
+    super(summary, init, "Check that the base URL points at an Open-Assistant site (its /api/chat routes), not at another page or a login wall.");
   }
 }
 

@@ -97,7 +97,8 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
   #callArgs(options: LanguageModelV3CallOptions): { request: ReplyRequest; warnings: SharedV3Warning[]; upstream: UpstreamOptions } {
     const warnings: SharedV3Warning[] = [];
     const unsupported = (feature: string, details: string) => warnings.push({ type: "unsupported", feature, details });
-    if (options.frequencyPenalty) unsupported("frequencyPenalty", "Open-Assistant has no frequency penalty; use providerOptions.openAssistant.repetitionPenalty.");
+    if (options.frequencyPenalty)
+      unsupported("frequencyPenalty", "Open-Assistant has no frequency penalty; use providerOptions.openAssistant.repetitionPenalty.");
     if (options.presencePenalty) unsupported("presencePenalty", "Open-Assistant has no presence penalty; use providerOptions.openAssistant.repetitionPenalty.");
     if (options.seed !== undefined) unsupported("seed", "Open-Assistant picks its own seed.");
     if (options.responseFormat?.type === "json") unsupported("responseFormat", "Open-Assistant has no JSON mode: the reply is plain text.");

@@ -80,7 +80,10 @@ export async function readConfigFile(path: string = configFilePath()): Promise<C
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { path, sampling: {} };
-    throw new ConfigError(`The config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, "Fix its permissions, or remove it.");
+    throw new ConfigError(
+      `The config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      "Fix its permissions, or remove it.",
+    );
   }
   let parsed: unknown;
   try {
@@ -115,7 +118,10 @@ function checkConfig(parsed: unknown, path: string): ConfigFile {
       config.cookies = checkCookiesValue(value, where(key));
     } else if (key === "browser") {
       if (!BROWSER_NAMES.includes(value as BrowserName)) {
-        throw new ConfigError(`${where(key)} must be one of ${BROWSER_NAMES.join(", ")}, not ${JSON.stringify(value)}`, 'Write it as "browser": "firefox", for example.');
+        throw new ConfigError(
+          `${where(key)} must be one of ${BROWSER_NAMES.join(", ")}, not ${JSON.stringify(value)}`,
+          'Write it as "browser": "firefox", for example.',
+        );
       }
       config.browser = value as BrowserName;
     } else if (key === "timeout") {

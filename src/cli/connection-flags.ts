@@ -11,7 +11,11 @@ export function addConnectionFlags(command: Command): Command {
     .addOption(new Option("--browser <name>", "read the cookies from this browser").choices(BROWSER_NAMES))
     .option("--profile <dir>", "the browser profile directory to read the cookies from")
     .option("--proxy <url>", "http://, https://, socks5:// or socks5h:// proxy, user:password allowed (env OASST_PROXY, HTTPS_PROXY, ALL_PROXY)")
-    .option("--timeout <duration>", "per request, and the longest silence of a reply: seconds, or 1500ms, 90s, 2m; 0 waits forever (default 60s)", timeoutFlagParser)
+    .option(
+      "--timeout <duration>",
+      "per request, and the longest silence of a reply: seconds, or 1500ms, 90s, 2m; 0 waits forever (default 60s)",
+      timeoutFlagParser,
+    )
     .option("--verbose", "print the settings in effect and each request on stderr (cookie values masked)")
     .showHelpAfterError(`(run \`oasst ${command.name()} --help\` for the flags and examples)`);
 }

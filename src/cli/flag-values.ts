@@ -81,4 +81,3 @@ export function checkTimeout(value: unknown, where: string): number {
 export function timeoutFlagParser(text: string): number {
   return checkTimeout(text, "--timeout");
 }
-

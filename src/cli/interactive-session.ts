@@ -46,9 +46,7 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
   rl.on("close", () => process.stdout.write("\n"));
 
   const note = (text: string) => process.stdout.write(`${out.dim(text)}\n`);
-  process.stderr.write(
-    stderrPalette().dim(`oasst chat: ${model} at ${options.serverLabel}. /help lists the commands; Ctrl-D leaves.\n`),
-  );
+  process.stderr.write(stderrPalette().dim(`oasst chat: ${model} at ${options.serverLabel}. /help lists the commands; Ctrl-D leaves.\n`));
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();

@@ -102,6 +102,9 @@ function hostOf(baseUrl: string): string {
   try {
     return new URL(baseUrl).hostname;
   } catch {
-    throw new ConfigError(`The base URL ${JSON.stringify(redactUrl(baseUrl))} is not a URL`, "Write it as https://host[:port][/prefix], e.g. https://open-assistant.io.");
+    throw new ConfigError(
+      `The base URL ${JSON.stringify(redactUrl(baseUrl))} is not a URL`,
+      "Write it as https://host[:port][/prefix], e.g. https://open-assistant.io.",
+    );
   }
 }

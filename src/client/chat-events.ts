@@ -2,14 +2,7 @@ import { ProtocolError } from "../errors.js";
 import { DEFAULT_MAX_LINE_LENGTH, SseDecoder, type SseEvent } from "../sse/sse-decoder.js";
 import type { ChatEvent, ChatEventType } from "./wire-types.js";
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set<ChatEventType>([
-  "pending",
-  "token",
-  "message",
-  "error",
-  "safe_prompt",
-  "plugin_intermediate",
-]);
+const KNOWN_TYPES: ReadonlySet<string> = new Set<ChatEventType>(["pending", "token", "message", "error", "safe_prompt", "plugin_intermediate"]);
 
 /**
  * Turn one SSE event into a typed chat event. Returns undefined for what the

@@ -15,8 +15,7 @@ import type {
 
 export const DEFAULT_BASE_URL = "https://open-assistant.io";
 /** The seed's Chrome User-Agent: the site sits behind bot filters that like browsers. */
-export const DEFAULT_USER_AGENT =
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36";
+export const DEFAULT_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36";
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Cookies as an object, or a `Cookie` header string (`a=1; b=2`). */
@@ -119,10 +118,7 @@ export class OpenAssistantClient {
 
   /** `GET /api/chat?chat_id=`: one chat with all its messages. */
   getChat(chatId: string, options: RequestOptions = {}): Promise<ChatRead> {
-    return this.#json<ChatRead>(
-      { method: "GET", path: "api/chat", query: { chat_id: chatId }, what: "GET /api/chat", chatId, ...options },
-      "id",
-    );
+    return this.#json<ChatRead>({ method: "GET", path: "api/chat", query: { chat_id: chatId }, what: "GET /api/chat", chatId, ...options }, "id");
   }
 
   /** `GET /api/chat/message?chat_id=&message_id=`: one message, with its state (`pending`, `cancelled`, `complete`…). */

@@ -134,7 +134,12 @@ export class Connections {
   }
 
   #agent(secure: boolean): HttpAgent {
-    const options = { keepAlive: true, timeout: this.#options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS, maxSockets: this.#options.connections ?? Infinity, noDelay: true };
+    const options = {
+      keepAlive: true,
+      timeout: this.#options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxSockets: this.#options.connections ?? Infinity,
+      noDelay: true,
+    };
     if (secure) return (this.#https ??= new (https ??= require("node:https") as typeof Https).Agent(options));
     return (this.#http ??= new HttpAgent(options));
   }

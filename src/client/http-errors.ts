@@ -1,12 +1,4 @@
-import {
-  AuthError,
-  ConnectionError,
-  ProtocolError,
-  RateLimitError,
-  ServerBusyError,
-  ServerError,
-  type OpenAssistantError,
-} from "../errors.js";
+import { AuthError, ConnectionError, ProtocolError, RateLimitError, ServerBusyError, ServerError, type OpenAssistantError } from "../errors.js";
 
 /** What the failing call was, for error texts: "POST /api/chat/assistant_message". */
 export interface CallContext {
@@ -69,9 +61,7 @@ export function serverMessageOf(body: string): string | undefined {
       if (typeof message === "string") return message;
       if (Array.isArray(message)) {
         return message
-          .map((item: { msg?: unknown; loc?: unknown }) =>
-            Array.isArray(item.loc) ? `${item.loc.join(".")}: ${String(item.msg)}` : String(item.msg),
-          )
+          .map((item: { msg?: unknown; loc?: unknown }) => (Array.isArray(item.loc) ? `${item.loc.join(".")}: ${String(item.msg)}` : String(item.msg)))
           .join("; ");
       }
     } catch {

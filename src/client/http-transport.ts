@@ -205,14 +205,20 @@ export function parseBaseUrl(baseUrl: string): URL {
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new ConfigError(`The base URL ${JSON.stringify(redactUrl(baseUrl))} is not a URL`, "Write it as https://host[:port][/prefix], e.g. https://open-assistant.io.");
+    throw new ConfigError(
+      `The base URL ${JSON.stringify(redactUrl(baseUrl))} is not a URL`,
+      "Write it as https://host[:port][/prefix], e.g. https://open-assistant.io.",
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(`The base URL must be http:// or https://, not ${url.protocol}`, "Write it as https://host[:port][/prefix].");
   }
   if (url.username || url.password) {
     // fetch refuses such URLs with an error that quotes them, password included.
-    throw new ConfigError(`The base URL ${redactUrl(url)} carries a user name or password`, "The site authenticates with its session cookie: remove user:password@ from the base URL.");
+    throw new ConfigError(
+      `The base URL ${redactUrl(url)} carries a user name or password`,
+      "The site authenticates with its session cookie: remove user:password@ from the base URL.",
+    );
   }
   // A trailing slash makes relative API paths land under a reverse proxy's prefix.
   if (!url.pathname.endsWith("/")) url.pathname += "/";
@@ -225,13 +231,7 @@ export function parseBaseUrl(baseUrl: string): URL {
  * Any failure of fetch or of a body read → an OpenAssistantError: never a bare
  * `TypeError: fetch failed`. `phase` says how far the exchange got.
  */
-export function mapFailure(
-  error: unknown,
-  deadline: Deadline,
-  call: CallContext,
-  url: string,
-  phase: "connect" | "body" | "stream",
-): OpenAssistantError {
+export function mapFailure(error: unknown, deadline: Deadline, call: CallContext, url: string, phase: "connect" | "body" | "stream"): OpenAssistantError {
   if (error instanceof OpenAssistantError) return error;
   const init = { chatId: call.chatId, cause: error };
   if (deadline.timedOut) {

@@ -8,14 +8,7 @@ export type WireTimestamp = string;
 
 export type MessageRole = "prompter" | "assistant";
 
-export type MessageState =
-  | "manual"
-  | "pending"
-  | "in_progress"
-  | "complete"
-  | "aborted_by_worker"
-  | "cancelled"
-  | "timeout";
+export type MessageState = "manual" | "pending" | "in_progress" | "complete" | "aborted_by_worker" | "cancelled" | "timeout";
 
 export interface SamplingParameters {
   top_k: number | null;
@@ -208,12 +201,6 @@ export interface PluginIntermediateEvent {
   message: null;
 }
 
-export type ChatEvent =
-  | PendingEvent
-  | TokenEvent
-  | MessageEvent
-  | ErrorEvent
-  | SafePromptEvent
-  | PluginIntermediateEvent;
+export type ChatEvent = PendingEvent | TokenEvent | MessageEvent | ErrorEvent | SafePromptEvent | PluginIntermediateEvent;
 
 export type ChatEventType = ChatEvent["event_type"];

@@ -58,7 +58,10 @@ export async function decryptCookieValue(
   if (platform === "win32") {
     if (prefix === "v20") return { problem: APP_BOUND_PROBLEM };
     if (prefix === "v10" || prefix === "v11") {
-      const { keys: [key], missing } = await keys.gcmKey();
+      const {
+        keys: [key],
+        missing,
+      } = await keys.gcmKey();
       const plain = key ? decryptGcm(payload, key) : null;
       return textOrProblem(plain, hostKey, metaVersion, missing);
     }

@@ -10,9 +10,7 @@ import type { StoredCookie } from "./types.js";
 // HAR files of a long session grow large; anything bigger is not a cookie file.
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-export type CookieFileReading =
-  | { format: "Netscape cookies.txt" | "JSON export" | "HAR"; cookies: StoredCookie[] }
-  | { format: null; problem: string };
+export type CookieFileReading = { format: "Netscape cookies.txt" | "JSON export" | "HAR"; cookies: StoredCookie[] } | { format: null; problem: string };
 
 /** The file's cookies (for a HAR: those sent to `host`). Throws the fs error when the file cannot be read. */
 export async function readCookieFile(path: string, host: string): Promise<CookieFileReading> {

@@ -25,7 +25,10 @@ export function formatCookieHeader(cookies: Cookies): string {
   return Object.entries(cookies)
     .map(([name, value]) => {
       if (badName(name)) {
-        throw new ConfigError(`The cookie name ${JSON.stringify(name)} is not valid in a Cookie header`, "Cookie names may not be empty nor hold spaces, `;`, `,` or `=`.");
+        throw new ConfigError(
+          `The cookie name ${JSON.stringify(name)} is not valid in a Cookie header`,
+          "Cookie names may not be empty nor hold spaces, `;`, `,` or `=`.",
+        );
       }
       if (badValue(value)) {
         throw new ConfigError(`The value of cookie ${name} holds \`;\` or a control character`, "Pass the value exactly as the browser stores it.");

@@ -113,7 +113,9 @@ export async function readFirefoxCookies(profileDir: string, host: string): Prom
       });
     }
     const notes = otherContexts
-      ? [`${otherContexts} cookie${otherContexts === 1 ? "" : "s"} of container tabs or partitioned storage left out (only the normal browsing context is read)`]
+      ? [
+          `${otherContexts} cookie${otherContexts === 1 ? "" : "s"} of container tabs or partitioned storage left out (only the normal browsing context is read)`,
+        ]
       : [];
     return { cookies, problems: [], notes };
   });

@@ -52,7 +52,10 @@ function explicitCookies(cookies: GetCookiesOptions["cookies"]): Cookies | undef
     return Object.keys(parsed).length > 0 ? parsed : undefined;
   }
   if (typeof cookies !== "object" || cookies === null || Object.values(cookies).some((value) => typeof value !== "string")) {
-    throw new ConfigError("The cookies option must be an object of strings or a Cookie header string", 'Pass { "__Secure-next-auth.session-token": "…" } or "__Secure-next-auth.session-token=…".');
+    throw new ConfigError(
+      "The cookies option must be an object of strings or a Cookie header string",
+      'Pass { "__Secure-next-auth.session-token": "…" } or "__Secure-next-auth.session-token=…".',
+    );
   }
   return Object.keys(cookies).length > 0 ? { ...cookies } : undefined;
 }
@@ -66,7 +69,10 @@ async function checkCookieFile(file: string): Promise<void> {
 
 /** A profile folder given by path: Firefox when it holds cookies.sqlite, the Chromium family when it holds Cookies. */
 async function profileAt(dir: string, browser: BrowserName | undefined, context: PlatformContext): Promise<BrowserProfile> {
-  const isFirefox = await stat(join(dir, FIREFOX_COOKIE_DB)).then((info) => info.isFile(), () => false);
+  const isFirefox = await stat(join(dir, FIREFOX_COOKIE_DB)).then(
+    (info) => info.isFile(),
+    () => false,
+  );
   const chromiumDb = isFirefox ? null : await chromiumCookieDb(dir);
   if (!isFirefox && !chromiumDb) {
     throw new ConfigError(
@@ -81,12 +87,22 @@ async function profileAt(dir: string, browser: BrowserName | undefined, context:
     return { browser: "firefox", label: `Firefox profile ${basename(dir)}`, dir };
   }
   if (browser === "firefox") {
-    throw new ConfigError(`${dir} is a Chromium-family profile, not a Firefox one`, "Pass the browser it belongs to (chrome, chromium, brave, edge, vivaldi or opera), or leave the browser option out.");
+    throw new ConfigError(
+      `${dir} is a Chromium-family profile, not a Firefox one`,
+      "Pass the browser it belongs to (chrome, chromium, brave, edge, vivaldi or opera), or leave the browser option out.",
+    );
   }
   // The browser decides the Keychain or keyring entry; a known install tells it, else the caller, else Chromium.
   const install = chromiumInstallOf(dir, context);
   const owner = browser ?? install?.browser ?? "chromium";
   // Local State sits in the user data folder: the profile's parent, or the profile itself for Opera.
-  const userDataDir = install?.userDataDir ?? ((await stat(join(dir, "Local State")).then(() => true, () => false)) ? dir : dirname(dir));
+  const userDataDir =
+    install?.userDataDir ??
+    ((await stat(join(dir, "Local State")).then(
+      () => true,
+      () => false,
+    ))
+      ? dir
+      : dirname(dir));
   return { browser: owner, label: chromiumProfileLabel(owner, dir), dir, userDataDir };
 }

@@ -2,13 +2,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { decodeCursor, type ChatCursor } from "./chat-store.js";
 import type { EmulatorState } from "./emulator-state.js";
-import {
-  replyEmpty,
-  replyInternalError,
-  replyJson,
-  type EmulatorBindings,
-  type EmulatorContext,
-} from "./node-reply.js";
+import { replyEmpty, replyInternalError, replyJson, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
 import { CHAT_UPDATE_FIELDS, parseQueryBool, validateBody } from "./pydantic-validation.js";
 import { bodyFields, forwardedJson, interpolated, queryParam } from "./website-request.js";
 import { toChatListRead, toChatRead } from "./wire-views.js";

@@ -24,7 +24,6 @@ export interface StoredMessage {
   readonly exactSeed: bigint | null;
 }
 
-
 export interface StoredChat {
   readonly id: string;
   /** The owner (the website's `jwt.sub`). */

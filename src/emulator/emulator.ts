@@ -20,7 +20,6 @@ export { FAULT_DESCRIPTIONS, FAULT_NAMES } from "./faults.js";
 export type { RecordedRequest } from "./emulator-state.js";
 export { replyTokens } from "./reply-text.js";
 
-
 export interface Emulator {
   /** `http://127.0.0.1:PORT` (IPv6 hosts in brackets). */
   url: string;

@@ -153,9 +153,7 @@ class ReplyStream {
 
   private async sendPendingPosition(work: MessageWork): Promise<void> {
     const { queue_position, queue_size } = this.workers.position(work);
-    await this.writer.send(
-      this.writer.dataEvent(`{"event_type": "pending", "queue_position": ${queue_position}, "queue_size": ${queue_size}}`),
-    );
+    await this.writer.send(this.writer.dataEvent(`{"event_type": "pending", "queue_position": ${queue_position}, "queue_size": ${queue_size}}`));
   }
 
   /** A stream fault's script (the worker has taken the message). */
@@ -212,9 +210,7 @@ class ReplyStream {
   private async sendScriptedPending(): Promise<void> {
     const { pendingEvents, pendingIntervalMs } = this.settings;
     for (let position = pendingEvents; position >= 1 && this.writer.open; position--) {
-      await this.writer.send(
-        this.writer.dataEvent(`{"event_type": "pending", "queue_position": ${position}, "queue_size": ${pendingEvents}}`),
-      );
+      await this.writer.send(this.writer.dataEvent(`{"event_type": "pending", "queue_position": ${position}, "queue_size": ${pendingEvents}}`));
       await this.writer.pause(pendingIntervalMs);
     }
   }
@@ -276,7 +272,7 @@ async function streamEvents(c: EmulatorContext, state: EmulatorState): Promise<R
   // A finished message: upstream 204, whose empty body the website pipes into a chunked 200.
   if (FINISHED_STATES.has(message.state)) return replyEmptyChunked(c, 200);
   const work = state.workers.workOf(message);
-  const prompt = work?.prompt ?? ((message.parentId && state.store.message(message.parentId)?.content) ?? "");
+  const prompt = work?.prompt ?? (message.parentId && state.store.message(message.parentId)?.content) ?? "";
   const { settings } = state;
   const tokenCount = work?.tokenCount ?? Math.max(0, Math.min(settings.replyTokens, message.workParameters.sampling_parameters.max_new_tokens));
   const events = state.tokenEvents.get(prompt, tokenCount, settings.separator);

@@ -3,14 +3,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import type { PluginEntry, SamplingParameters } from "../client/wire-types.js";
 import type { EmulatorState } from "./emulator-state.js";
 import { lookUpModel, modelConfigInfos } from "./models.js";
-import {
-  replyInternalError,
-  replyJson,
-  replyText,
-  replyUpstreamError,
-  type EmulatorBindings,
-  type EmulatorContext,
-} from "./node-reply.js";
+import { replyInternalError, replyJson, replyText, replyUpstreamError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
 import { ASSISTANT_MESSAGE_FIELDS, PROMPTER_MESSAGE_FIELDS, validateBody } from "./pydantic-validation.js";
 import { bodyFields, forwardedJson, interpolated, queryParam } from "./website-request.js";
 import { takeRateLimit } from "./users.js";
@@ -160,11 +153,7 @@ function postVote(c: EmulatorContext, state: EmulatorState): Response {
   return replyJson(c, 200, "");
 }
 
-export function registerMessageRoutes(
-  app: Hono<EmulatorBindings>,
-  state: EmulatorState,
-  guard: MiddlewareHandler<EmulatorBindings>,
-): void {
+export function registerMessageRoutes(app: Hono<EmulatorBindings>, state: EmulatorState, guard: MiddlewareHandler<EmulatorBindings>): void {
   // The website's handlers do not look at the method.
   app.all("/api/chat/prompter_message", guard, (c) => postPrompterMessage(c, state));
   app.all("/api/chat/assistant_message", guard, (c) => postAssistantMessage(c, state));

@@ -16,16 +16,7 @@ export class PyRawJson {
 }
 
 /** A JSON value as Python holds it: integral JS numbers and bigints are ints, other numbers floats. */
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | PyFloat
-  | PyRawJson
-  | PyValue[]
-  | { [key: string]: PyValue };
+export type PyValue = null | boolean | number | bigint | string | PyFloat | PyRawJson | PyValue[] | { [key: string]: PyValue };
 
 const SHORT_ESCAPES: Record<number, string> = {
   0x22: '\\"',

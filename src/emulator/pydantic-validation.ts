@@ -103,12 +103,7 @@ function validateValue(value: unknown, type: FieldType, loc: ValidationIssue["lo
   return validateScalar(value, type, loc, issues);
 }
 
-function validateFields(
-  value: unknown,
-  fields: ModelFields,
-  loc: ValidationIssue["loc"],
-  issues: ValidationIssue[],
-): Record<string, unknown> | typeof INVALID {
+function validateFields(value: unknown, fields: ModelFields, loc: ValidationIssue["loc"], issues: ValidationIssue[]): Record<string, unknown> | typeof INVALID {
   if (!isPlainObject(value)) {
     issues.push({ loc, msg: "value is not a valid dict", type: "type_error.dict" });
     return INVALID;

@@ -10,8 +10,7 @@ import type { IncomingMessage } from "node:http";
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export type BodyParseResult =
-  | { ok: true; text: string; value: unknown }
-  | { ok: false; text: string; status: 400 | 413; reason: "Invalid JSON" | "Body exceeded 1mb limit" };
+  { ok: true; text: string; value: unknown } | { ok: false; text: string; status: 400 | 413; reason: "Invalid JSON" | "Body exceeded 1mb limit" };
 
 /** Reads the whole body; bytes beyond the limit are read (the connection stays usable) but not kept. */
 export async function readRequestBody(incoming: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {

@@ -41,7 +41,10 @@ export class AccountPool {
     const env = upstream.env ?? process.env;
     this.#baseUrl = parseBaseUrl(upstream.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL).toString();
     if (sessions !== undefined && sessions.length === 0) {
-      throw new ConfigError("The gateway option sessions is empty", "Give at least one session ({ cookies } or { cookiesFile }), or leave the option out to use the cookie sources.");
+      throw new ConfigError(
+        "The gateway option sessions is empty",
+        "Give at least one session ({ cookies } or { cookiesFile }), or leave the option out to use the cookie sources.",
+      );
     }
     if (sessions !== undefined && upstream.cookies !== undefined) {
       throw new ConfigError("The gateway options sessions and cookies were both given", "Put every account's cookies in sessions.");
@@ -105,7 +108,14 @@ export class AccountPool {
   #cookiesOf(source: GatewaySession | undefined): Promise<CookieInput> {
     if (source === undefined) return resolveSessionCookies(this.#upstream);
     if ("cookies" in source) return resolveSessionCookies({ ...this.#upstream, cookies: source.cookies });
-    return resolveSessionCookies({ ...this.#upstream, cookies: undefined, cookiesFile: source.cookiesFile, browser: undefined, profile: undefined, env: withoutCookieEnv(this.#upstream.env) });
+    return resolveSessionCookies({
+      ...this.#upstream,
+      cookies: undefined,
+      cookiesFile: source.cookiesFile,
+      browser: undefined,
+      profile: undefined,
+      env: withoutCookieEnv(this.#upstream.env),
+    });
   }
 }
 

@@ -36,7 +36,7 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   if (streamOptions !== undefined && streamOptions !== null && (typeof streamOptions !== "object" || Array.isArray(streamOptions))) {
     throw invalidRequest("`stream_options` must be an object.", "stream_options");
   }
-  const includeUsage = streamOptions ? optionalBoolean(streamOptions as Body, "include_usage", "stream_options.include_usage") ?? false : false;
+  const includeUsage = streamOptions ? (optionalBoolean(streamOptions as Body, "include_usage", "stream_options.include_usage") ?? false) : false;
   const maxTokens =
     optionalNumber(fields, "max_completion_tokens", { integer: true, min: 1 }) ?? optionalNumber(fields, "max_tokens", { integer: true, min: 1 });
   return {
@@ -82,7 +82,10 @@ function refuseUnsupported(fields: Body): void {
   }
   const format = fields.response_format;
   if (format !== undefined && format !== null && (format as { type?: unknown }).type !== "text") {
-    throw unsupported("JSON output (`response_format`) is not supported: Open-Assistant has no JSON mode; only { \"type\": \"text\" } is accepted.", "response_format");
+    throw unsupported(
+      'JSON output (`response_format`) is not supported: Open-Assistant has no JSON mode; only { "type": "text" } is accepted.',
+      "response_format",
+    );
   }
   if (optionalBoolean(fields, "logprobs") || (fields.top_logprobs !== undefined && fields.top_logprobs !== null)) {
     throw unsupported("`logprobs` is not supported: Open-Assistant sends no token probabilities.", "logprobs");

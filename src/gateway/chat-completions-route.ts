@@ -47,7 +47,13 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
     }
     const reply = streamReply(request, { ...upstream, signal, waitUntil: handOver });
     /** Once the reply is whole: the end of its stream and its chat's delete, then the slot. */
-    const afterFinish = () => settle(finishReply(reply).then(() => chatEnd).then(freeSlot), deps.waitUntil);
+    const afterFinish = () =>
+      settle(
+        finishReply(reply)
+          .then(() => chatEnd)
+          .then(freeSlot),
+        deps.waitUntil,
+      );
     if (!request.stream) {
       const whole = await readReply(reply).catch(async (error: unknown) => {
         await release();
@@ -65,7 +71,10 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
       throw error;
     }
     const frames = completionFrames(first, reply, request, meta, deps.describe, release, afterFinish);
-    return new Response(eventStream(frames, () => hangUp.abort()), { headers: SSE_HEADERS });
+    return new Response(
+      eventStream(frames, () => hangUp.abort()),
+      { headers: SSE_HEADERS },
+    );
   };
 }
 

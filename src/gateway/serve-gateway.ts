@@ -60,7 +60,6 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
   };
 }
 
-
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, "");

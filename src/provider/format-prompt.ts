@@ -8,7 +8,7 @@ import type { Messages } from "./provider-types.js";
 export function formatPrompt(messages: Messages): string {
   const [first] = messages;
   if (first === undefined) {
-    throw new ConfigError("No messages to send", "Pass at least one message, e.g. [{ role: \"user\", content: \"Hello\" }].");
+    throw new ConfigError("No messages to send", 'Pass at least one message, e.g. [{ role: "user", content: "Hello" }].');
   }
   if (messages.length === 1) return first.content;
   const lines = messages.map((message) => `${capitalize(message.role)}: ${message.content}`).join("\n");

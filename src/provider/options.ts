@@ -143,7 +143,10 @@ export function checkOptions(options: object): void {
     const value = (options as Record<string, unknown>)[key];
     if (value === undefined || (value === null && key !== "max_new_tokens")) continue;
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      throw new ConfigError(`The sampling parameter ${key} must be a number, not ${JSON.stringify(value)}`, `Pass a number${key === "max_new_tokens" ? "" : " or null"}.`);
+      throw new ConfigError(
+        `The sampling parameter ${key} must be a number, not ${JSON.stringify(value)}`,
+        `Pass a number${key === "max_new_tokens" ? "" : " or null"}.`,
+      );
     }
   }
 }

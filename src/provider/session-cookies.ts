@@ -9,7 +9,10 @@ export function isEmptyCookies(cookies: CookieInput | undefined): boolean {
 }
 
 /** The options that say where a site is and how to log in to it. */
-export type CookieSourceOptions = Pick<OpenAssistantOptions, "baseUrl" | "cookies" | "cookiesDir" | "cookiesFile" | "browser" | "profile" | "env" | "onWarning">;
+export type CookieSourceOptions = Pick<
+  OpenAssistantOptions,
+  "baseUrl" | "cookies" | "cookiesDir" | "cookiesFile" | "browser" | "profile" | "env" | "onWarning"
+>;
 
 /**
  * The cookies to send to the site: the caller's as given, else the cookie sources

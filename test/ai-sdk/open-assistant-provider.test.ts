@@ -53,7 +53,13 @@ describe("generateText", () => {
   test("system and conversation messages are flattened as formatPrompt does", async () => {
     const { emulator, openAssistant } = await setup();
     const messages: ModelMessage[] = [
-      { role: "user", content: [{ type: "text", text: "Hi" }, { type: "text", text: "there" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Hi" },
+          { type: "text", text: "there" },
+        ],
+      },
       { role: "assistant", content: "Hello!" },
       { role: "user", content: "How are you?" },
     ];
@@ -64,7 +70,9 @@ describe("generateText", () => {
       { role: "assistant", content: "Hello!" },
       { role: "user", content: "How are you?" },
     ];
-    const prompts = emulator.requests.filter((request) => request.path === "/api/chat/prompter_message").map((request) => (JSON.parse(request.body) as { content: string }).content);
+    const prompts = emulator.requests
+      .filter((request) => request.path === "/api/chat/prompter_message")
+      .map((request) => (JSON.parse(request.body) as { content: string }).content);
     expect(prompts).toEqual([prompterContent(flattened)]);
     expect(result.text).toBe(emulator.expectedReply(prompterContent(flattened)));
   });
@@ -218,7 +226,13 @@ describe("the provider", () => {
       },
     });
     await generateText({ model: provider(MODEL), prompt: "Hello", headers: { "x-call": "c1" } });
-    expect(seen).toEqual(["POST /api/chat", "POST /api/chat/prompter_message", "POST /api/chat/assistant_message", "POST /api/chat/events", "DELETE /api/chat"]);
+    expect(seen).toEqual([
+      "POST /api/chat",
+      "POST /api/chat/prompter_message",
+      "POST /api/chat/assistant_message",
+      "POST /api/chat/events",
+      "DELETE /api/chat",
+    ]);
     expect(emulator.requests.every((request) => request.headers["x-trace"] === "t1" && request.headers["x-call"] === "c1")).toBe(true);
   });
 });

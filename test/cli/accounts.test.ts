@@ -30,7 +30,9 @@ it("exit 3 with the time to wait, in a new process, when earlier runs used the a
   }
   const result = await runCli(["chat", "one more"], home, { env: serverEnv(server) });
   expect(result.code).toBe(3);
-  expect(result.stderr).toMatch(/^error: POST \/api\/chat\/assistant_message was refused \(HTTP 500: Something went wrong\): this account has used its 20 replies of the current 11-minute window$/m);
+  expect(result.stderr).toMatch(
+    /^error: POST \/api\/chat\/assistant_message was refused \(HTTP 500: Something went wrong\): this account has used its 20 replies of the current 11-minute window$/m,
+  );
   expect(result.stderr).toMatch(/^hint: Wait (10 min \d+ s|11 min) before sending more messages/m);
   expect(server.liveChats()).toBe(0);
 });

@@ -3,12 +3,23 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/emulator.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import type { Messages } from "../../src/provider/provider-types.js";
-import { assertBuilt, collect, eventually, makeTempHome, runCli, spawnCli, waitForOutput, type CliResult, type TempHome, emulatorPool, serverEnv } from "./cli-harness.js";
+import {
+  assertBuilt,
+  collect,
+  eventually,
+  makeTempHome,
+  runCli,
+  spawnCli,
+  waitForOutput,
+  type CliResult,
+  type TempHome,
+  emulatorPool,
+  serverEnv,
+} from "./cli-harness.js";
 
 let home: TempHome;
 const emulators = emulatorPool();
 const emulator = emulators.start;
-
 
 function replyTo(server: Emulator, messages: Messages, maxNewTokens?: number): string {
   return server.expectedReply(prompterContent(messages), { maxNewTokens });
@@ -96,7 +107,10 @@ describe("oasst chat --json", () => {
     const server = await emulator({ pendingEvents: 2 });
     const result = await runCli(["chat", "--json", "Hi"], home, { env: serverEnv(server) });
     expect(result).toMatchObject({ code: 0, stderr: "" });
-    const lines = result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { type: string; [key: string]: unknown });
+    const lines = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; [key: string]: unknown });
     expect(lines.slice(0, 2)).toEqual([
       { type: "pending", queue_position: 2, queue_size: 2 },
       { type: "pending", queue_position: 1, queue_size: 2 },
@@ -218,19 +232,22 @@ describe("oasst chat exit statuses", () => {
     expect(calls.at(-2)).toBe("GET /api/chat/message");
   }
 
-  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)("130 on %s during the reply, and the chat is deleted once the server finished the reply", async (signal) => {
-    const server = await emulator(SLOW_REPLY);
-    const child = spawnCli(["chat", "Hi"], home, { env: serverEnv(server) });
-    const result = collect(child);
-    child.stdin.end();
-    await waitForOutput(child, " ");
-    await eventually(() => server.liveChats() === 1, "the chat to exist");
-    child.kill(signal);
-    const done = await result;
-    expect(done.code).toBe(130);
-    expect(done.stderr.split("\n")).toEqual([waitingLine(server), `error: Interrupted by ${signal}: the reply was stopped`, ""]);
-    expectDeletedAfterTheReplyEnded(server);
-  });
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)(
+    "130 on %s during the reply, and the chat is deleted once the server finished the reply",
+    async (signal) => {
+      const server = await emulator(SLOW_REPLY);
+      const child = spawnCli(["chat", "Hi"], home, { env: serverEnv(server) });
+      const result = collect(child);
+      child.stdin.end();
+      await waitForOutput(child, " ");
+      await eventually(() => server.liveChats() === 1, "the chat to exist");
+      child.kill(signal);
+      const done = await result;
+      expect(done.code).toBe(130);
+      expect(done.stderr.split("\n")).toEqual([waitingLine(server), `error: Interrupted by ${signal}: the reply was stopped`, ""]);
+      expectDeletedAfterTheReplyEnded(server);
+    },
+  );
 
   it("stops the reply when the reader goes away (| head), with only the waiting line on stderr, deleting the chat once the reply ended", async () => {
     const server = await emulator(SLOW_REPLY);

@@ -10,7 +10,6 @@ let home: TempHome;
 const emulators = emulatorPool();
 const emulator = emulators.start;
 
-
 /** Chats left on the server, as a browser session would leave them: each with its first prompt as title. */
 async function createChats(server: Emulator, prompts: string[]): Promise<string[]> {
   const client = new OpenAssistantClient({ baseUrl: server.url, cookies: server.cookies });
@@ -107,13 +106,18 @@ describe("oasst chats", () => {
     await createChats(server, ["a", "b"]);
     const result = await runCli(["chats", "--delete-all"], home, { env: serverEnv(server) });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe("error: --delete-all asks for confirmation, but stdin is not a terminal\nhint: Add --yes to delete every chat without the question.\n");
+    expect(result.stderr).toBe(
+      "error: --delete-all asks for confirmation, but stdin is not a terminal\nhint: Add --yes to delete every chat without the question.\n",
+    );
     expect(server.liveChats()).toBe(2);
   });
 
   it("--delete-all --yes deletes every chat, over several pages", async () => {
     const server = await emulator();
-    const ids = await createChats(server, Array.from({ length: 25 }, (_, i) => `prompt ${i}`));
+    const ids = await createChats(
+      server,
+      Array.from({ length: 25 }, (_, i) => `prompt ${i}`),
+    );
     const result = await runCli(["chats", "--delete-all", "--yes", "--json"], home, { env: serverEnv(server) });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { deleted: string[]; failed: string[] };

@@ -15,7 +15,6 @@ const emulators = emulatorPool();
 const emulator = emulators.start;
 const panes: TmuxPane[] = [];
 
-
 async function pane(args: string[], server: Emulator, env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
   const started = await TmuxPane.start(args, home, { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, ...env });
   panes.push(started);
@@ -36,7 +35,9 @@ const SLOW_REPLY = { replyTokens: 60, tokenDelayMs: 25 };
 /** The `reply_still_running` warning's line, as a pattern for the screen (the line may wrap: capture joins it). */
 function waitingLine(server: Emulator): RegExp {
   const chatId = server.requests.find((r) => r.path === "/api/chat/events")!.query.chat_id!;
-  return new RegExp(`warning: Waiting for the server to finish the reply before deleting chat ${chatId}: Open-Assistant aborts other replies when a chat is deleted while its reply runs\\.\\n`);
+  return new RegExp(
+    `warning: Waiting for the server to finish the reply before deleting chat ${chatId}: Open-Assistant aborts other replies when a chat is deleted while its reply runs\\.\\n`,
+  );
 }
 
 /** The chat's delete came last, after the message's state was read (the reply had finished). */
@@ -93,7 +94,12 @@ describe("the interactive session", () => {
     await session.typeLine("/model OA_SFT_Llama_30B_7");
     await session.waitFor("model: OA_SFT_Llama_30B_7");
     await session.typeLine("Hi");
-    await session.waitFor(`assistant> ${reply(server, [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }])}`);
+    await session.waitFor(
+      `assistant> ${reply(server, [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ])}`,
+    );
     const assistant = server.requests.find((r) => r.path === "/api/chat/assistant_message");
     expect(JSON.parse(assistant?.body ?? "{}")).toMatchObject({ model_config_name: "OA_SFT_Llama_30B_7" });
     await session.typeLine("/help");

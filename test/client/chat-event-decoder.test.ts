@@ -15,7 +15,6 @@ import { Utf8StreamDecoder, type SseEvent } from "../../src/sse/sse-decoder.js";
 
 const encoder = new TextEncoder();
 
-
 function decode(chunks: Uint8Array[], maxLineLength?: number, joinTokens?: boolean): unknown[] {
   const decoder = new ChatEventDecoder({ maxLineLength, joinTokens });
   const out: unknown[] = [];
@@ -69,9 +68,7 @@ const block = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(tokenData, eol).map(([data, end]) => `event: token${end}data: ${data}${end}${end}`) },
   { weight: 1, arbitrary: eol.map((end) => `${end}`) },
 );
-const stream = fc
-  .tuple(fc.boolean(), fc.array(block, { maxLength: 12 }))
-  .map(([bom, blocks]) => (bom ? "\uFEFF" : "") + blocks.join(""));
+const stream = fc.tuple(fc.boolean(), fc.array(block, { maxLength: 12 })).map(([bom, blocks]) => (bom ? "\uFEFF" : "") + blocks.join(""));
 
 describe("ChatEventDecoder", () => {
   it("reads the server's token events, pings and final message", () => {
@@ -128,7 +125,13 @@ describe("ChatEventDecoder", () => {
     const token = (text: string) => `data: {"event_type": "token", "text": "${text}"}\r\n\r\n`;
     const message = 'data: {"event_type": "message", "message": {"id": "m", "content": "abcd"}}\r\n\r\n';
     const reads = [token("a") + token("b") + ": ping\r\n\r\n" + token("c"), token("d") + message];
-    expect(decode(reads.map((read) => encoder.encode(read)), undefined, true)).toEqual([
+    expect(
+      decode(
+        reads.map((read) => encoder.encode(read)),
+        undefined,
+        true,
+      ),
+    ).toEqual([
       { event_type: "token", text: "abc" },
       { event_type: "token", text: "d" },
       { event_type: "message", message: { id: "m", content: "abcd" } },

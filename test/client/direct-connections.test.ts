@@ -100,7 +100,15 @@ function json(socket: Socket, value: unknown, status = 200, extra = ""): void {
 }
 
 const MODELS = [{ name: "m", sampling_parameters: {} }];
-const CHAT = { id: "c1", created_at: "2023-07-01T00:00:00Z", modified_at: "2023-07-01T00:00:00Z", title: null, hidden: false, allow_data_use: true, active_thread_tail_message_id: null };
+const CHAT = {
+  id: "c1",
+  created_at: "2023-07-01T00:00:00Z",
+  modified_at: "2023-07-01T00:00:00Z",
+  title: null,
+  hidden: false,
+  allow_data_use: true,
+  active_thread_tail_message_id: null,
+};
 
 /** A server that answers every request as the site would: models, a new chat, an event stream. */
 function siteAnswer(socket: Socket, request: SeenRequest): void {

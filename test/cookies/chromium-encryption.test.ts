@@ -18,7 +18,9 @@ describe("Linux", () => {
     await writeChromiumDb(cookieDb(home, "google-chrome"), 24, [
       { host: HOST, name: SESSION, encrypted: encryptCbc("v11", "keyring-password", 1, "v11-session", HOST, 24), expiresS: FAR_FUTURE_S },
     ]);
-    const { runner, calls } = fakeCommands({ "secret-tool": (args) => (args.join(" ") === "lookup application chrome" ? ok("keyring-password\n") : { exitCode: 1, stdout: "", stderr: "" }) });
+    const { runner, calls } = fakeCommands({
+      "secret-tool": (args) => (args.join(" ") === "lookup application chrome" ? ok("keyring-password\n") : { exitCode: 1, stdout: "", stderr: "" }),
+    });
     const cookies = await getCookies(HOST, { ...isolated(home), runCommand: runner });
     expect(cookies).toEqual({ [SESSION]: "v11-session" });
     expect(calls.map((c) => [c.file, ...c.args])).toEqual([["secret-tool", "lookup", "application", "chrome"]]);
@@ -32,8 +34,14 @@ describe("Linux", () => {
     const warnings: string[] = [];
     const error = await getCookies(HOST, { ...isolated(home), onWarning: (m) => warnings.push(m) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(warnings).toEqual([expect.stringMatching(/^Chromium profile Default: 1 cookie \(__Secure-next-auth\.session-token\) could not be decrypted: .*secret-tool is not installed: install it \(Debian\/Ubuntu: apt-get install libsecret-tools/)]);
-    expect((error as AuthError).summary).toContain("Chromium profile Default: no cookies for open-assistant.io (1 cookie (__Secure-next-auth.session-token) could not be decrypted");
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^Chromium profile Default: 1 cookie \(__Secure-next-auth\.session-token\) could not be decrypted: .*secret-tool is not installed: install it \(Debian\/Ubuntu: apt-get install libsecret-tools/,
+      ),
+    ]);
+    expect((error as AuthError).summary).toContain(
+      "Chromium profile Default: no cookies for open-assistant.io (1 cookie (__Secure-next-auth.session-token) could not be decrypted",
+    );
     expect((error as AuthError).message).not.toContain("secret-value");
   });
 
@@ -42,7 +50,9 @@ describe("Linux", () => {
     await writeChromiumDb(cookieDb(home), 24, [{ host: HOST, name: SESSION, encrypted: encryptCbc("v11", "pw", 1, "x", HOST, 24), expiresS: FAR_FUTURE_S }]);
     const { runner } = fakeCommands({ "secret-tool": () => ({ exitCode: 1, stdout: "", stderr: "" }) });
     const report = await findCookies(HOST, { ...isolated(home), runCommand: runner });
-    expect(report.searched.find((s) => s.place === "Chromium profile Default")?.result).toMatch(/the Secret Service holds none for Chromium .*unlock the login keyring/);
+    expect(report.searched.find((s) => s.place === "Chromium profile Default")?.result).toMatch(
+      /the Secret Service holds none for Chromium .*unlock the login keyring/,
+    );
   });
 
   it("reads databases before meta version 24, whose plaintext has no host hash", async () => {
@@ -113,7 +123,9 @@ describe("macOS", () => {
     const { runner } = fakeCommands({ security: () => ({ exitCode: 51, stdout: "", stderr: "security: User interaction is not allowed." }) });
     const warnings: string[] = [];
     await expect(getCookies(HOST, { ...isolated(home, "darwin"), runCommand: runner, onWarning: (m) => warnings.push(m) })).rejects.toThrow(AuthError);
-    expect(warnings.join("\n")).toContain('the Keychain gave no "Chrome Safe Storage" password (security exited 51: security: User interaction is not allowed.): allow oasst in the Keychain prompt');
+    expect(warnings.join("\n")).toContain(
+      'the Keychain gave no "Chrome Safe Storage" password (security exited 51: security: User interaction is not allowed.): allow oasst in the Keychain prompt',
+    );
   });
 });
 
@@ -134,7 +146,8 @@ describe("Windows", () => {
       { host: HOST, name: SESSION, encrypted: encryptGcm("v10", key, "windows-session", HOST, 24), expiresS: FAR_FUTURE_S },
     ]);
     const { runner, calls } = fakeCommands({
-      "powershell.exe": (_args, input) => (input === Buffer.from("protected-by-dpapi").toString("base64") ? ok(`${key.toString("base64")}\r\n`) : { exitCode: 1, stdout: "", stderr: "" }),
+      "powershell.exe": (_args, input) =>
+        input === Buffer.from("protected-by-dpapi").toString("base64") ? ok(`${key.toString("base64")}\r\n`) : { exitCode: 1, stdout: "", stderr: "" },
     });
     const cookies = await getCookies(HOST, { ...isolated(home, "win32", { LOCALAPPDATA: join(home, "AppData", "Local") }), runCommand: runner });
     expect(cookies).toEqual({ [SESSION]: "windows-session" });
@@ -153,10 +166,16 @@ describe("Windows", () => {
     ]);
     const { runner } = fakeCommands({ "powershell.exe": () => ok(key.toString("base64")) });
     const warnings: string[] = [];
-    const report = await findCookies(HOST, { ...isolated(home, "win32", { LOCALAPPDATA: join(home, "AppData", "Local") }), runCommand: runner, onWarning: (m) => warnings.push(m) });
+    const report = await findCookies(HOST, {
+      ...isolated(home, "win32", { LOCALAPPDATA: join(home, "AppData", "Local") }),
+      runCommand: runner,
+      onWarning: (m) => warnings.push(m),
+    });
     expect(report.cookies.map((c) => [c.name, c.value])).toEqual([["readable", "yes"]]);
     expect(warnings).toEqual([
-      expect.stringMatching(/^Chrome profile Default: 1 cookie \(__Secure-next-auth\.session-token\) could not be decrypted: app-bound encryption \(v20.*only the browser itself can decrypt it/),
+      expect.stringMatching(
+        /^Chrome profile Default: 1 cookie \(__Secure-next-auth\.session-token\) could not be decrypted: app-bound encryption \(v20.*only the browser itself can decrypt it/,
+      ),
     ]);
   });
 

@@ -44,7 +44,9 @@ describe("oasst cookies", () => {
     expect(lines[1]).toMatch(/^Firefox profile default-release\s+__Secure-next-auth\.session-token\s+2100-01-01 00:00 UTC$/);
     expect(lines[2]).toMatch(/^Firefox profile default-release\s+pref\s+2100-01-01 00:00 UTC$/);
     expect(result.stdout).toContain("Looked at:\n  OASST_COOKIES: not set\n");
-    expect(result.stdout).toContain("  Chromium profile Default: 2 cookies for open-assistant.io: __Secure-next-auth.session-token, pref — not used: the session cookie came from Firefox profile default-release\n");
+    expect(result.stdout).toContain(
+      "  Chromium profile Default: 2 cookies for open-assistant.io: __Secure-next-auth.session-token, pref — not used: the session cookie came from Firefox profile default-release\n",
+    );
     expect(result.stdout).not.toContain(SESSION_VALUE);
     expect(result.stdout).not.toContain(PREF_VALUE);
   });
@@ -83,8 +85,12 @@ describe("oasst cookies", () => {
     expect(result.code).toBe(2);
     const [cause, fix, ...rest] = result.stderr.trimEnd().split("\n");
     expect(rest).toEqual([]);
-    expect(cause).toMatch(/^error: No cookies for open-assistant\.io were found \(looked at OASST_COOKIES: not set; cookies directory .*: does not exist; Firefox: no profile found .*; Opera: no profile found .*\)$/);
-    expect(fix).toMatch(/^hint: Log in to https:\/\/open-assistant\.io in Firefox or Chromium on this machine .*OASST_COOKIES=.*cookies\.txt, JSON export or HAR file in .*oasst\/cookies\.$/);
+    expect(cause).toMatch(
+      /^error: No cookies for open-assistant\.io were found \(looked at OASST_COOKIES: not set; cookies directory .*: does not exist; Firefox: no profile found .*; Opera: no profile found .*\)$/,
+    );
+    expect(fix).toMatch(
+      /^hint: Log in to https:\/\/open-assistant\.io in Firefox or Chromium on this machine .*OASST_COOKIES=.*cookies\.txt, JSON export or HAR file in .*oasst\/cookies\.$/,
+    );
   });
 
   it("refuses an unknown browser and a folder that is not a profile", async () => {

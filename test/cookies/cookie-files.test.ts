@@ -94,7 +94,10 @@ describe("the cookies folder", () => {
   it("defaults to OASST_COOKIES_DIR", async () => {
     const dir = cookiesDirWith("session.har");
     const home = tempDir();
-    expect(await getCookies(HOST, { ...isolated(home, "linux", { OASST_COOKIES_DIR: dir }), source: "files" })).toEqual({ [SESSION]: "har-new-value", "har-first": "1" });
+    expect(await getCookies(HOST, { ...isolated(home, "linux", { OASST_COOKIES_DIR: dir }), source: "files" })).toEqual({
+      [SESSION]: "har-new-value",
+      "har-first": "1",
+    });
   });
 
   it("defaults to <config dir>/oasst/cookies: XDG_CONFIG_HOME or ~/.config on Linux, Application Support on macOS, %APPDATA% on Windows", async () => {
@@ -125,7 +128,9 @@ describe("the cookies folder", () => {
       { place: `cookies file ${join(dir, "package.json")}`, result: "JSON, but neither a cookie export (an array of {domain, name, value}) nor a HAR" },
     ]);
     const missing = join(dir, "missing");
-    expect((await findCookies(HOST, filesOnly({ cookiesDir: missing }))).searched).toEqual([{ place: `cookies directory ${missing}`, result: "does not exist" }]);
+    expect((await findCookies(HOST, filesOnly({ cookiesDir: missing }))).searched).toEqual([
+      { place: `cookies directory ${missing}`, result: "does not exist" },
+    ]);
   });
 
   it("refuses a cookie file given by path that does not exist, with a ConfigError", async () => {

@@ -32,7 +32,17 @@ describe("source order", () => {
     const options = { ...isolated(home, "linux", { OASST_COOKIES: `${SESSION}=from-env; other=2` }), cookies: "" };
     expect(await getCookies(HOST, options)).toEqual({ [SESSION]: "from-env", other: "2" });
     const report = await findCookies(HOST, options);
-    expect(report.searched.map((s) => s.place)).toEqual(["OASST_COOKIES", `cookies directory ${join(home, ".config", "oasst", "cookies")}`, "Firefox profile default-release", "Chrome", "Chromium", "Brave", "Edge", "Vivaldi", "Opera"]);
+    expect(report.searched.map((s) => s.place)).toEqual([
+      "OASST_COOKIES",
+      `cookies directory ${join(home, ".config", "oasst", "cookies")}`,
+      "Firefox profile default-release",
+      "Chrome",
+      "Chromium",
+      "Brave",
+      "Edge",
+      "Vivaldi",
+      "Opera",
+    ]);
     expect(report.searched[2]?.result).toBe(`1 cookie for ${HOST}: ${SESSION} — not used: cookies were given in OASST_COOKIES`);
   });
 
@@ -133,7 +143,9 @@ describe("naming one source, browser or profile", () => {
     }
     const firefoxHome = await homeWithFirefoxRows([]);
     const firefoxDir = join(firefoxHome, ".mozilla", "firefox", "abcd.default-release");
-    await expect(getCookies(HOST, { ...isolated(firefoxHome), profile: firefoxDir, browser: "chrome" })).rejects.toThrow(`${firefoxDir} is a Firefox profile, not a chrome one`);
+    await expect(getCookies(HOST, { ...isolated(firefoxHome), profile: firefoxDir, browser: "chrome" })).rejects.toThrow(
+      `${firefoxDir} is a Firefox profile, not a chrome one`,
+    );
     await expect(getCookies("https://", isolated(home))).rejects.toThrow(ConfigError);
   });
 });
@@ -176,7 +188,13 @@ describe("Firefox profiles", () => {
     writeProfilesIni(snapRoot, [{ name: "default", path: "s.default" }]);
     await writeFirefoxDb(join(snapRoot, "s.default", "cookies.sqlite"), 17, []);
     const report = await findCookies(HOST, { ...isolated(home), browser: "firefox" });
-    expect(report.searched.map((s) => s.place)).toEqual(["OASST_COOKIES", `cookies directory ${join(home, ".config", "oasst", "cookies")}`, "Firefox profile personal", "Firefox profile work", "Firefox (snap) profile default"]);
+    expect(report.searched.map((s) => s.place)).toEqual([
+      "OASST_COOKIES",
+      `cookies directory ${join(home, ".config", "oasst", "cookies")}`,
+      "Firefox profile personal",
+      "Firefox profile work",
+      "Firefox (snap) profile default",
+    ]);
   });
 
   it("says which profile could not be read and why", async () => {
@@ -187,7 +205,10 @@ describe("Firefox profiles", () => {
     writeFileSync(join(root, "b.broken", "cookies.sqlite"), "this is not a database, and certainly not long enough to be one");
     const warnings: string[] = [];
     const report = await findCookies(HOST, { ...isolated(home), browser: "firefox", onWarning: (m) => warnings.push(m) });
-    expect(report.searched.at(-1)).toEqual({ place: "Firefox profile broken", result: expect.stringMatching(/^could not be read \(file is not a database\)$/) });
+    expect(report.searched.at(-1)).toEqual({
+      place: "Firefox profile broken",
+      result: expect.stringMatching(/^could not be read \(file is not a database\)$/),
+    });
     expect(warnings).toEqual(["Firefox profile broken: could not be read (file is not a database)"]);
   });
 });

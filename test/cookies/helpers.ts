@@ -167,8 +167,6 @@ export async function writeFirefoxDb(path: string, userVersion: number, rows: Fi
 /** A Firefox install in `home` (Linux layout) whose profiles.ini lists `profiles` (name → folder). */
 export function writeProfilesIni(firefoxRoot: string, profiles: Array<{ name: string; path: string; isDefault?: boolean }>): void {
   mkdirSync(firefoxRoot, { recursive: true });
-  const sections = profiles.map(
-    (p, i) => `[Profile${i}]\nName=${p.name}\nIsRelative=1\nPath=${p.path}\n${p.isDefault ? "Default=1\n" : ""}`,
-  );
+  const sections = profiles.map((p, i) => `[Profile${i}]\nName=${p.name}\nIsRelative=1\nPath=${p.path}\n${p.isDefault ? "Default=1\n" : ""}`);
   writeFileSync(join(firefoxRoot, "profiles.ini"), `${sections.join("\n")}\n[General]\nStartWithLastProfile=1\nVersion=2\n`);
 }

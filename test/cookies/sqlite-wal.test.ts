@@ -23,7 +23,11 @@ describe("applyWal", () => {
   it("brings in the rows that only the log holds", async () => {
     const database = running("cookies.sqlite.gz");
     expect(await cookieNames(database)).toEqual([]);
-    expect(await cookieNames(applyWal(database, running("cookies.sqlite-wal.gz")))).toEqual(["__Secure-next-auth.session-token", "chat-host-only", "oasst-fixture-pref"]);
+    expect(await cookieNames(applyWal(database, running("cookies.sqlite-wal.gz")))).toEqual([
+      "__Secure-next-auth.session-token",
+      "chat-host-only",
+      "oasst-fixture-pref",
+    ]);
   });
 
   it("ignores a torn last frame, as SQLite does: its transaction never committed", async () => {

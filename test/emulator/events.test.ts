@@ -29,8 +29,7 @@ describe("event stream", () => {
     const tokens = replyTokens(PROMPT, 400);
     const payloads = dataPayloads(body).filter((payload) => payload.includes('"token"'));
     expect(payloads).toHaveLength(400);
-    const pyEscape = (text: string) =>
-      JSON.stringify(text).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const pyEscape = (text: string) => JSON.stringify(text).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
     payloads.forEach((payload, i) => expect(payload).toBe(`{"event_type": "token", "text": ${pyEscape(tokens[i]!)}}`));
     const text = body.toString("latin1");
     expect(text).toContain('"text": " w\\u00f6rld"');
@@ -151,8 +150,7 @@ describe("event stream", () => {
     const response = await fetch(`${server.url}${eventsPath}`, { headers: { cookie: server.cookie }, signal: controller.signal });
     const reader = response.body!.getReader();
     await reader.read();
-    const read = async () =>
-      JSON.parse((await http(server, "GET", `/api/chat/message?chat_id=${chatId}&message_id=${assistant.id}`)).text) as MessageRead;
+    const read = async () => JSON.parse((await http(server, "GET", `/api/chat/message?chat_id=${chatId}&message_id=${assistant.id}`)).text) as MessageRead;
     expect((await read()).state).toMatch(/pending|in_progress/);
     controller.abort();
     // The worker goes on for the rest of the reply (about a second here), however loaded the machine.

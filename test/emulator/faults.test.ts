@@ -196,9 +196,11 @@ describe("faults on the event stream", () => {
     expect(exchange.chunks.length).toBeGreaterThan(500);
     expect(exchange.chunks.every((chunk) => chunk.length === 1)).toBe(true);
     const withoutPings = exchange.body.toString().replace(/: ping - [^\r]*\r\n\r\n/g, "");
-    expect(tokenPayloads(withoutPings).map((payload) => (JSON.parse(payload) as { text: string }).text).join("")).toBe(
-      server.expectedReply(PROMPT),
-    );
+    expect(
+      tokenPayloads(withoutPings)
+        .map((payload) => (JSON.parse(payload) as { text: string }).text)
+        .join(""),
+    ).toBe(server.expectedReply(PROMPT));
     // Pings wait for the event being written: every event is still whole.
     expect(dataPayloads(withoutPings).every((payload) => (JSON.parse(payload) as object) !== null)).toBe(true);
   });

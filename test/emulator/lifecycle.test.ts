@@ -17,9 +17,7 @@ describe("lifecycle", () => {
     ["slow-headers", { faults: ["slow-headers"] }],
   ])("stop() ends an open %s request at once", async (_name, options) => {
     const server = await startEmulator({ quiet: true, pingIntervalMs: 20, ...options });
-    const { eventsPath } = options.faults?.includes("slow-headers")
-      ? { eventsPath: "/api/chat/models" }
-      : await startReply(server, "Hello");
+    const { eventsPath } = options.faults?.includes("slow-headers") ? { eventsPath: "/api/chat/models" } : await startReply(server, "Hello");
     const pending = rawExchange(server, "GET", eventsPath, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();

@@ -97,7 +97,11 @@ describe("chats", () => {
     expect((JSON.parse((await http(server, "GET", "/api/chat")).text) as ListChatsResponse).chats).toEqual([]);
     const withHidden = JSON.parse((await http(server, "GET", "/api/chat?include_hidden=true")).text) as ListChatsResponse;
     expect(withHidden.chats.map((listed) => listed.id)).toEqual([chat.id]);
-    for (const bad of [{ chat_id: "nope", title: "x" }, { chat_id: chat.id, title: "x".repeat(101) }, { chat_id: chat.id, hidden: "perhaps" }]) {
+    for (const bad of [
+      { chat_id: "nope", title: "x" },
+      { chat_id: chat.id, title: "x".repeat(101) },
+      { chat_id: chat.id, hidden: "perhaps" },
+    ]) {
       const failure = await put(bad);
       expect([failure.status, failure.text]).toEqual([500, "Internal Server Error"]);
     }
@@ -155,7 +159,9 @@ describe("prompter messages", () => {
     await expectError({ chat_id: chatId, parent_id: assistant.id, content: "x" }, 400, "Parent message is not complete");
     await expectError({ chat_id: "nope", parent_id: null, content: "x" }, 500, "Something went wrong");
     await expectError({ chat_id: chatId, parent_id: null }, 422, [{ loc: ["body", "content"], msg: "field required", type: "value_error.missing" }]);
-    await expectError({ chat_id: chatId, parent_id: null, content: ["x"] }, 422, [{ loc: ["body", "content"], msg: "str type expected", type: "type_error.str" }]);
+    await expectError({ chat_id: chatId, parent_id: null, content: ["x"] }, 422, [
+      { loc: ["body", "content"], msg: "str type expected", type: "type_error.str" },
+    ]);
   });
 });
 
@@ -210,10 +216,7 @@ describe("assistant messages", () => {
     const restricted = await emulator({ models: [MODEL, "_lorem"] });
     const other = await startReply(restricted, "Hi");
     const disallowed = await ask(restricted, other.prompterId, "distilgpt2");
-    expect([disallowed.status, JSON.parse(disallowed.text)]).toEqual([
-      422,
-      { message: `Model distilgpt2 not in allowed models: ${MODEL},_lorem` },
-    ]);
+    expect([disallowed.status, JSON.parse(disallowed.text)]).toEqual([422, { message: `Model distilgpt2 not in allowed models: ${MODEL},_lorem` }]);
   });
 
   it("rejects max_new_tokens null and wrong types with a validation array", async () => {

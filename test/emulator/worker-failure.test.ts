@@ -49,7 +49,11 @@ describe("a chat deleted while its reply runs", () => {
   it("with deleteFailsWorker false, the deleted reply is only dropped", async () => {
     server = await startEmulator({ quiet: true, tokenDelayMs: 10, replyTokens: 20, deleteFailsWorker: false });
     const other = server.addSession();
-    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], { baseUrl: server.url, cookies: other.cookies, accounts: new Accounts() });
+    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], {
+      baseUrl: server.url,
+      cookies: other.cookies,
+      accounts: new Accounts(),
+    });
     const careless = new OpenAssistantClient({ baseUrl: server.url, cookies: server.cookies, env: {} });
     const { chatId } = await startReply(careless);
     await careless.deleteChat(chatId);
@@ -60,7 +64,11 @@ describe("a chat deleted while its reply runs", () => {
   it("the provider leaving a reply early waits for its end before deleting: other replies are untouched", async () => {
     server = await startEmulator({ quiet: true, tokenDelayMs: 10, replyTokens: 20 });
     const other = server.addSession();
-    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], { baseUrl: server.url, cookies: other.cookies, accounts: new Accounts() });
+    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], {
+      baseUrl: server.url,
+      cookies: other.cookies,
+      accounts: new Accounts(),
+    });
     for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, [{ role: "user", content: "leaving" }], {
       baseUrl: server.url,
       cookies: server.cookies,

@@ -56,7 +56,8 @@ describe("serveGateway answers before the chat's delete", () => {
     const { emulator, options } = await upstream({ streamEndMs: HOLD_MS });
     const { openai } = await served(options);
     let text = "";
-    for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: HELLO, stream: true })) text += chunk.choices[0]?.delta.content ?? "";
+    for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: HELLO, stream: true }))
+      text += chunk.choices[0]?.delta.content ?? "";
     expect(text.length).toBeGreaterThan(0);
     expect(emulator.liveChats()).toBe(1);
     await eventually(() => emulator.liveChats() === 0, "the chat is deleted", HOLD_MS + 5_000);
@@ -105,12 +106,15 @@ describe("serveGateway answers before the chat's delete", () => {
       { event_type: "message", message: { id: "m", content: "Hel", state: "complete" } },
     ];
     const body = events.map((event) => `data: ${JSON.stringify(event)}\r\n\r\n`).join("");
-    const front = await startFlakyFront(emulator.url, (_request, path) => (path === "/api/chat/events" ? { status: 200, headers: { "content-type": "text/event-stream" }, body } : undefined));
+    const front = await startFlakyFront(emulator.url, (_request, path) =>
+      path === "/api/chat/events" ? { status: 200, headers: { "content-type": "text/event-stream" }, body } : undefined,
+    );
     stops.push(() => front.close());
     const { openai } = await served({ baseUrl: front.url, cookies: emulator.cookie, maxRetries: 0, env: {} });
     let text = "";
     const error = await (async () => {
-      for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: HELLO, stream: true })) text += chunk.choices[0]?.delta.content ?? "";
+      for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: HELLO, stream: true }))
+        text += chunk.choices[0]?.delta.content ?? "";
     })().catch((caught: unknown) => caught);
     expect(text).toBe("Hel");
     expect(error).toBeInstanceOf(OpenAI.APIError);

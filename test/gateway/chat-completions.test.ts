@@ -60,7 +60,7 @@ describe("POST /v1/chat/completions with the openai client", () => {
     expect(second?.sampling_parameters.max_new_tokens).toBe(5);
   });
 
-  test("a reply that uses all of max_tokens finishes with \"length\"", async () => {
+  test('a reply that uses all of max_tokens finishes with "length"', async () => {
     const { openai, emulator } = await setup();
     const completion = await openai().chat.completions.create({ model: MODEL, messages: HELLO, max_tokens: 5 });
     expect(completion.choices[0]?.finish_reason).toBe("length");
@@ -75,7 +75,13 @@ describe("POST /v1/chat/completions with the openai client", () => {
       messages: [
         { role: "system", content: "Be brief." },
         { role: "developer", content: [{ type: "text", text: "Answer in English." }] },
-        { role: "user", content: [{ type: "text", text: "Hi" }, { type: "text", text: "there" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Hi" },
+            { type: "text", text: "there" },
+          ],
+        },
         { role: "assistant", content: "Hello!" },
         { role: "user", content: "How are you?" },
       ],
@@ -102,7 +108,7 @@ describe("stop", () => {
     return { sawEnd: () => seen, onEvent: (event) => void (seen ||= event.event_type === "message" || event.event_type === "error") };
   }
 
-  test("cuts the text at the first stop string, finishes with \"stop\", and deletes the chat once the server finished the reply", async () => {
+  test('cuts the text at the first stop string, finishes with "stop", and deletes the chat once the server finished the reply', async () => {
     const watch = endWatch();
     const { openai, emulator, warnings } = await setup({ tokenDelayMs: 5 }, { onEvent: watch.onEvent });
     const full = reply(emulator.expectedReply(prompterContent(HELLO)));

@@ -16,7 +16,12 @@ describe("requests the gateway refuses (400) say why", () => {
     ["presence_penalty", { presence_penalty: -1 }, "presence_penalty", /not supported/],
     ["n > 1", { n: 2 }, "n", /not supported/],
     ["tools", { tools: [{ type: "function", function: { name: "f", parameters: {} } }] }, "tools", /not supported/],
-    ["an image part", { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] }, "messages[0].content[0]", /Images are not supported/],
+    [
+      "an image part",
+      { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] },
+      "messages[0].content[0]",
+      /Images are not supported/,
+    ],
     ["a tool message", { messages: [{ role: "tool", content: "42", tool_call_id: "1" }] }, "messages[0].role", /Tools are not supported/],
     ["JSON mode", { response_format: { type: "json_object" } }, "response_format", /not supported/],
     ["a wrong type", { temperature: "hot" }, "temperature", /must be a number/],
@@ -90,7 +95,9 @@ describe("upstream failures keep their meaning", () => {
 
   test("unknown model: 404 listing the server's models", async () => {
     const { openai } = await setup({ models: [MODEL] });
-    const error = await openai().chat.completions.create({ model: "gpt-4o", messages: HELLO }).catch((caught: unknown) => caught);
+    const error = await openai()
+      .chat.completions.create({ model: "gpt-4o", messages: HELLO })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error).toMatchObject({ code: "model_not_found", param: "model", message: expect.stringContaining(MODEL) });
   });

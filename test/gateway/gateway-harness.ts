@@ -46,7 +46,9 @@ export async function setup(emulatorOptions: EmulatorOptions = {}, gatewayOption
   });
   stops.push(() => gateway.close());
   const bodies = (path: string) =>
-    emulator.requests.filter((request: RecordedRequest) => request.method === "POST" && request.path === path).map((request) => JSON.parse(request.body) as unknown);
+    emulator.requests
+      .filter((request: RecordedRequest) => request.method === "POST" && request.path === path)
+      .map((request) => JSON.parse(request.body) as unknown);
   return {
     emulator,
     gateway,

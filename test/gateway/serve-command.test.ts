@@ -99,7 +99,10 @@ describe("oasst serve", () => {
     const { reads, done } = curl([`${url}/v1/chat/completions`, "-H", "content-type: application/json", "-d", body]);
     expect(await done).toBe(0);
     const output = reads.map((read) => read.text).join("");
-    const data = output.split("\n\n").filter((block) => block.startsWith("data: ")).map((block) => block.slice(6));
+    const data = output
+      .split("\n\n")
+      .filter((block) => block.startsWith("data: "))
+      .map((block) => block.slice(6));
     expect(data.at(-1)).toBe("[DONE]");
     const chunks = data.slice(0, -1).map((line) => JSON.parse(line) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe(replyTokens(prompterContent(HELLO), 24).join(""));
@@ -112,13 +115,20 @@ describe("oasst serve", () => {
 
   test("curl without streaming, and the openai client streaming, against the same gateway", async () => {
     const { url } = await serve();
-    const { reads, done } = curl([`${url}/v1/chat/completions`, "-H", "content-type: application/json", "-d", JSON.stringify({ model: MODEL, messages: HELLO })]);
+    const { reads, done } = curl([
+      `${url}/v1/chat/completions`,
+      "-H",
+      "content-type: application/json",
+      "-d",
+      JSON.stringify({ model: MODEL, messages: HELLO }),
+    ]);
     expect(await done).toBe(0);
     const completion = JSON.parse(reads.map((read) => read.text).join("")) as { choices: Array<{ message: { content: string } }> };
     expect(completion.choices[0]?.message.content).toBe(replyTokens(prompterContent(HELLO), 24).join(""));
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 });
     let text = "";
-    for await (const chunk of await client.chat.completions.create({ model: MODEL, messages: HELLO, stream: true })) text += chunk.choices[0]?.delta.content ?? "";
+    for await (const chunk of await client.chat.completions.create({ model: MODEL, messages: HELLO, stream: true }))
+      text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe(completion.choices[0]?.message.content);
   });
 

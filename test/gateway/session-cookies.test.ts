@@ -35,7 +35,11 @@ describe("the gateway's session cookies", () => {
     writeFileSync(join(empty, "cookies.txt"), `# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\t${emulator.cookieName}\t${emulator.sessionToken}\n`);
     const gateway = await serveGateway({ port: 0, baseUrl: emulator.url, env: { HOME: empty }, cookiesDir: empty });
     try {
-      const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat) });
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(chat),
+      });
       expect(response.status).toBe(200);
       expect(emulator.requests.every((request) => request.headers.cookie === emulator.cookie)).toBe(true);
     } finally {

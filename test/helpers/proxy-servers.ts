@@ -62,7 +62,10 @@ export async function startConnectProxy(auth?: string): Promise<TestProxy> {
       log.handshakes.push(head.slice(0, end));
       const [requestLine, ...headerLines] = head.slice(0, end).split("\r\n");
       const [method, target] = (requestLine ?? "").split(" ");
-      const credentials = headerLines.find((l) => l.toLowerCase().startsWith("proxy-authorization:"))?.slice(20).trim();
+      const credentials = headerLines
+        .find((l) => l.toLowerCase().startsWith("proxy-authorization:"))
+        ?.slice(20)
+        .trim();
       log.credentials.push(credentials);
       if (method !== "CONNECT" || !target) {
         client.end("HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");

@@ -53,7 +53,9 @@ describe("one account, several replies at once", () => {
         }),
       ),
     );
-    const cancelled = results.flatMap((r) => (r.status === "rejected" && r.reason instanceof ReplyCancelledError ? [r.reason as ReplyCancelledError & { after: number }] : []));
+    const cancelled = results.flatMap((r) =>
+      r.status === "rejected" && r.reason instanceof ReplyCancelledError ? [r.reason as ReplyCancelledError & { after: number }] : [],
+    );
     expect(cancelled.length).toBeGreaterThan(0);
     expect(results.some((r) => r.status === "fulfilled")).toBe(true);
     expect(cancelled[0]?.hint).toMatch(/Another client on the same account/);

@@ -18,7 +18,12 @@ describe("formatPrompt (gpt4free's format_prompt)", () => {
   });
 
   it("capitalizes roles as Python's str.capitalize does", () => {
-    expect(formatPrompt([{ role: "DEVELOPER", content: "a" }, { role: "user", content: "b" }])).toBe("Developer: a\nUser: b\nAssistant:");
+    expect(
+      formatPrompt([
+        { role: "DEVELOPER", content: "a" },
+        { role: "user", content: "b" },
+      ]),
+    ).toBe("Developer: a\nUser: b\nAssistant:");
   });
 
   it("never mutates the caller's array", () => {

@@ -5,7 +5,26 @@ import { join } from "node:path";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AbortError, AuthError, ConfigError, closeIdleConnections, ConnectionError, ModelNotFoundError, OpenAssistant, OpenAssistantError, ProtocolError, RateLimitError, ServerBusyError, StreamError, TimeoutError, type AsyncGeneratorProvider, type ChatEvent, type Messages, type OpenAssistantOptions, type OpenAssistantWarning } from "../../src/index.js";
+import {
+  AbortError,
+  AuthError,
+  ConfigError,
+  closeIdleConnections,
+  ConnectionError,
+  ModelNotFoundError,
+  OpenAssistant,
+  OpenAssistantError,
+  ProtocolError,
+  RateLimitError,
+  ServerBusyError,
+  StreamError,
+  TimeoutError,
+  type AsyncGeneratorProvider,
+  type ChatEvent,
+  type Messages,
+  type OpenAssistantOptions,
+  type OpenAssistantWarning,
+} from "../../src/index.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { closedPort } from "../helpers/closed-port.js";
@@ -102,13 +121,17 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
 
   it("sends the caller's sampling overrides and plugins, and never mutates the messages", async () => {
     const server = await emulator();
-    const conversation = Object.freeze([
-      Object.freeze({ role: "system", content: "Be brief." }),
-      Object.freeze({ role: "user", content: "Hi" }),
-    ]);
+    const conversation = Object.freeze([Object.freeze({ role: "system", content: "Be brief." }), Object.freeze({ role: "user", content: "Hi" })]);
     await OpenAssistant.createAsync(MODEL, conversation, optionsFor(server, { temperature: 0.9, top_p: 0.5, max_new_tokens: 7 }));
     const body = JSON.parse(server.requests.find((r) => r.path === "/api/chat/assistant_message")!.body);
-    expect(body.sampling_parameters).toEqual({ top_k: 50, top_p: 0.5, typical_p: null, temperature: 0.9, repetition_penalty: 1.1111111111111112, max_new_tokens: 7 });
+    expect(body.sampling_parameters).toEqual({
+      top_k: 50,
+      top_p: 0.5,
+      typical_p: null,
+      temperature: 0.9,
+      repetition_penalty: 1.1111111111111112,
+      max_new_tokens: 7,
+    });
     const prompter = JSON.parse(server.requests.find((r) => r.path === "/api/chat/prompter_message")!.body);
     expect(prompter.content).toBe("System: Be brief.\nUser: Hi\nAssistant:");
   });
@@ -118,7 +141,9 @@ describe("OpenAssistant provider: the seed's seven steps", () => {
     await OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { promptFormat: "gpt4free" }));
     const prompter = JSON.parse(server.requests.find((r) => r.path === "/api/chat/prompter_message")!.body);
     expect(prompter.content).toBe("<s>[INST]\nHello, how are you?\n[/INST]");
-    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { promptFormat: "llama" as never }))).rejects.toThrow(/Unknown promptFormat "llama"/);
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { promptFormat: "llama" as never }))).rejects.toThrow(
+      /Unknown promptFormat "llama"/,
+    );
   });
 
   it("sends the caller's User-Agent, extra headers and plugins", async () => {
@@ -243,7 +268,11 @@ describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
     let received = 0;
     const error = await failureOf(
       (async function* () {
-        for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { signal: controller.signal, onWarning: (w) => warnings.push(w) }))) {
+        for await (const piece of OpenAssistant.createAsyncGenerator(
+          MODEL,
+          messages,
+          optionsFor(server, { signal: controller.signal, onWarning: (w) => warnings.push(w) }),
+        )) {
           if (++received === 2) controller.abort();
           yield piece;
         }
@@ -266,7 +295,9 @@ describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
     const server = await emulator({ faults: ["hang"], pingIntervalMs: 50 });
     const warnings: OpenAssistantWarning[] = [];
     const started = Date.now();
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { timeout: 300, onWarning: (w) => warnings.push(w) })));
+    const error = await failureOf(
+      OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { timeout: 300, onWarning: (w) => warnings.push(w) })),
+    );
     const elapsed = Date.now() - started;
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).timeoutMs).toBe(300);
@@ -333,7 +364,9 @@ describe("OpenAssistant provider: the chat is deleted in every outcome", () => {
 describe("OpenAssistant provider: typed errors", () => {
   it("AuthError for a 403 with an empty body", async () => {
     const server = await emulator();
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: server.url, cookies: { "next-auth.session-token": "wrong" } }));
+    const error = await failureOf(
+      OpenAssistant.createAsyncGenerator(MODEL, messages, { baseUrl: server.url, cookies: { "next-auth.session-token": "wrong" } }),
+    );
     expect(error).toBeInstanceOf(AuthError);
     expect(error.status).toBe(403);
     expect(error.summary).toContain("POST /api/chat");
@@ -381,7 +414,9 @@ describe("OpenAssistant provider: typed errors", () => {
   it("ServerBusyError for 503, after retrying with backoff", async () => {
     const server = await emulator({ faults: ["busy"] });
     const delays: number[] = [];
-    const error = await failureOf(OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { maxRetries: 1, onRetry: (r) => delays.push(r.delayMs) })));
+    const error = await failureOf(
+      OpenAssistant.createAsyncGenerator(MODEL, messages, optionsFor(server, { maxRetries: 1, onRetry: (r) => delays.push(r.delayMs) })),
+    );
     expect(error).toBeInstanceOf(ServerBusyError);
     expect(error.serverMessage).toBe("The server is currently busy. Please try again later.");
     expect(server.requests.filter((r) => r.path === "/api/chat/assistant_message")).toHaveLength(2);
@@ -560,7 +595,9 @@ describe("OpenAssistant provider: proxies", () => {
     const server = await emulator();
     const proxy = await startConnectProxy("alice:s3cret-pw");
     servers.push(proxy);
-    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { proxy: proxy.url }))).resolves.toBe(server.expectedReply(prompterContent(messages)));
+    await expect(OpenAssistant.createAsync(MODEL, messages, optionsFor(server, { proxy: proxy.url }))).resolves.toBe(
+      server.expectedReply(prompterContent(messages)),
+    );
     expect(proxy.log.targets[0]).toBe(new URL(server.url).host);
     expect(proxy.log.credentials[0]).toBe(`Basic ${Buffer.from("alice:s3cret-pw").toString("base64")}`);
     // The cookie travels inside the tunnel, never in the proxy handshake.

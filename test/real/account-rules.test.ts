@@ -38,7 +38,11 @@ async function fillWorkerSlots(ms: number): Promise<{ done: Promise<unknown> }> 
   let started = 0;
   const done = Promise.allSettled(
     fillers.map((cookie) =>
-      OpenAssistant.createAsync(MODEL, ask(`[[fake:tokens=${tokens}]] [[fake:delay=100]]`), options(cookie, { onEvent: (event) => void (event.event_type === "token" && started++) })),
+      OpenAssistant.createAsync(
+        MODEL,
+        ask(`[[fake:tokens=${tokens}]] [[fake:delay=100]]`),
+        options(cookie, { onEvent: (event) => void (event.event_type === "token" && started++) }),
+      ),
     ),
   );
   while (started < 4) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -48,7 +52,9 @@ async function fillWorkerSlots(ms: number): Promise<{ done: Promise<unknown> }> 
 describe("one account, several replies at once", () => {
   it("six concurrent replies on one cookie all complete (the worker takes four at a time)", async () => {
     const cookie = await userCookie("many");
-    const replies = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => OpenAssistant.createAsync(MODEL, ask(`reply ${n} [[fake:tokens=10]]`), options(cookie, { timeout: 20_000 }))));
+    const replies = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((n) => OpenAssistant.createAsync(MODEL, ask(`reply ${n} [[fake:tokens=10]]`), options(cookie, { timeout: 20_000 }))),
+    );
     replies.forEach((reply, n) => expect(reply).toMatch(new RegExp(`^You said: reply ${n}\n`)));
     await waitForNoChats(cookie);
   });
@@ -63,9 +69,16 @@ describe("one account, several replies at once", () => {
       after: Date.now() - secondPosted,
     }));
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const second = OpenAssistant.createAsync(MODEL, ask("second"), options(cookie, { accounts: new Accounts(), onRequest: ({ url }) => {
-      if (url.includes("assistant_message")) secondPosted = Date.now();
-    } }));
+    const second = OpenAssistant.createAsync(
+      MODEL,
+      ask("second"),
+      options(cookie, {
+        accounts: new Accounts(),
+        onRequest: ({ url }) => {
+          if (url.includes("assistant_message")) secondPosted = Date.now();
+        },
+      }),
+    );
     const outcome = await first;
     expect(outcome).toMatchObject({ error: expect.any(ReplyCancelledError) });
     // The state is read every 3 s while a reply waits.
@@ -166,10 +179,18 @@ describe("the gateway", () => {
 
   it("spreads replies over several accounts and shows each one's state", async () => {
     const cookies = [await userCookie("gwa"), await userCookie("gwb")];
-    const gateway = await serveGateway({ port: 0, baseUrl: realStack().website, env: {}, accounts: new Accounts(), sessions: cookies.map((c) => ({ cookies: c })) });
+    const gateway = await serveGateway({
+      port: 0,
+      baseUrl: realStack().website,
+      env: {},
+      accounts: new Accounts(),
+      sessions: cookies.map((c) => ({ cookies: c })),
+    });
     gateways.push(gateway);
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "unused", maxRetries: 0 });
-    await Promise.all([0, 1, 2, 3].map((n) => openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: `s${n} [[fake:tokens=5]]` }] })));
+    await Promise.all(
+      [0, 1, 2, 3].map((n) => openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: `s${n} [[fake:tokens=5]]` }] })),
+    );
     const status = (await (await fetch(`${gateway.url}/v1/status`)).json()) as { accounts: Array<{ messagesInWindow: number }> };
     expect(status.accounts.map((account) => account.messagesInWindow)).toEqual([2, 2]);
     for (const cookie of cookies) await waitForNoChats(cookie);

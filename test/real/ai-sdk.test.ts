@@ -65,10 +65,15 @@ describe("streamText", () => {
     await waitForNoChats(cookie);
   });
 
-  it("a worker that drops: an error part with StreamError \"Aborted due to worker error.\"; the chat is deleted", async () => {
+  it('a worker that drops: an error part with StreamError "Aborted due to worker error."; the chat is deleted', async () => {
     const { cookie, openAssistant } = await provider();
     const errors: unknown[] = [];
-    const result = streamText({ model: openAssistant(MODEL), prompt: "cut [[fake:disconnect]]", maxRetries: 0, onError: ({ error }) => void errors.push(error) });
+    const result = streamText({
+      model: openAssistant(MODEL),
+      prompt: "cut [[fake:disconnect]]",
+      maxRetries: 0,
+      onError: ({ error }) => void errors.push(error),
+    });
     let text = "";
     for await (const part of result.fullStream) if (part.type === "text-delta") text += part.text;
     expect(text).toMatch(/^You said:/);
@@ -80,7 +85,12 @@ describe("streamText", () => {
   it("abortSignal mid-stream: the chat is deleted", async () => {
     const { cookie, openAssistant } = await provider();
     const controller = new AbortController();
-    const result = streamText({ model: openAssistant(MODEL), prompt: "long [[fake:tokens=300]] [[fake:delay=50]]", abortSignal: controller.signal, maxRetries: 0 });
+    const result = streamText({
+      model: openAssistant(MODEL),
+      prompt: "long [[fake:tokens=300]] [[fake:delay=50]]",
+      abortSignal: controller.signal,
+      maxRetries: 0,
+    });
     let deltas = 0;
     for await (const part of result.fullStream) {
       if (part.type === "text-delta" && ++deltas === 2) {

@@ -62,7 +62,10 @@ describe("oasst chat", () => {
 
   it("reads the prompt from stdin, with --system as the first message", async () => {
     const cookie = await userCookie();
-    const result = await runCli(["chat", "--system", "Be brief.", ...site(), "--cookie", cookie], home, { ...TIMEOUT, input: "from stdin [[fake:tokens=2]]\n" });
+    const result = await runCli(["chat", "--system", "Be brief.", ...site(), "--cookie", cookie], home, {
+      ...TIMEOUT,
+      input: "from stdin [[fake:tokens=2]]\n",
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("System: Be brief.");
     expect(result.stdout).toContain("User: from stdin");
@@ -73,7 +76,10 @@ describe("oasst chat", () => {
     const cookie = await userCookie();
     const result = await runCli(["chat", "--json", "json please [[fake:tokens=3]]", ...site(), "--cookie", cookie], home, TIMEOUT);
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; text?: string; message?: { content: string; role: string; state: string } });
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; text?: string; message?: { content: string; role: string; state: string } });
     const tokens = lines.filter((line) => line.type === "token");
     const last = lines.at(-1);
     expect(tokens.length).toBeGreaterThan(3);
@@ -88,7 +94,24 @@ describe("oasst chat", () => {
   it("sampling flags and --model go through to the real server", async () => {
     const cookie = await userCookie();
     const result = await runCli(
-      ["chat", "--json", "--model", MODEL, "--temperature", "0.7", "--top-k", "none", "--top-p", "0.9", "--max-new-tokens", "64", "flags [[fake:tokens=1]]", ...site(), "--cookie", cookie],
+      [
+        "chat",
+        "--json",
+        "--model",
+        MODEL,
+        "--temperature",
+        "0.7",
+        "--top-k",
+        "none",
+        "--top-p",
+        "0.9",
+        "--max-new-tokens",
+        "64",
+        "flags [[fake:tokens=1]]",
+        ...site(),
+        "--cookie",
+        cookie,
+      ],
       home,
       TIMEOUT,
     );
@@ -125,7 +148,7 @@ describe("oasst chat", () => {
     await waitForNoChats(cookie);
   });
 
-  it("a worker that drops its connection: exit 4, \"Aborted due to worker error.\"", async () => {
+  it('a worker that drops its connection: exit 4, "Aborted due to worker error."', async () => {
     const cookie = await userCookie();
     const result = await runCli(["chat", "--json", "cut [[fake:disconnect]]", ...site(), "--cookie", cookie], home, TIMEOUT);
     expect(result.code).toBe(4);
@@ -244,7 +267,10 @@ describe("oasst cookies, and cookies from files", () => {
     const dir = join(home.configDir, "oasst", "cookies");
     await mkdir(dir, { recursive: true });
     const expires = Math.floor(Date.now() / 1000) + 3600;
-    await writeFile(join(dir, "cookies.txt"), `# Netscape HTTP Cookie File\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t${expires}\tnext-auth.session-token\t${tokenOf(cookie)}\n`);
+    await writeFile(
+      join(dir, "cookies.txt"),
+      `# Netscape HTTP Cookie File\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t${expires}\tnext-auth.session-token\t${tokenOf(cookie)}\n`,
+    );
 
     const report = await runCli(["cookies", "127.0.0.1"], home, TIMEOUT);
     expect(report.code).toBe(0);

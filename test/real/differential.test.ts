@@ -253,7 +253,11 @@ describe("emulator vs real stack", () => {
       const first = await startReply(target, "first", user);
       const second = await startReply(target, "second", user);
       const stateOf = async (started: Started) =>
-        (JSON.parse((await send(target, user, "GET", `/api/chat/message?chat_id=${started.chatId}&message_id=${started.assistantId}`)).text) as { state: string }).state;
+        (
+          JSON.parse((await send(target, user, "GET", `/api/chat/message?chat_id=${started.chatId}&message_id=${started.assistantId}`)).text) as {
+            state: string;
+          }
+        ).state;
       const firstState = await stateOf(first);
       const zero = '{"event_type": "pending", "queue_position": 0, "queue_size": 0}';
       // Every other stream read at once, as clients do (a reply finished before its stream opens is an empty 200).
@@ -277,8 +281,10 @@ describe("emulator vs real stack", () => {
       const started = await startReply(target, "Parent rules");
       const other = await startReply(target, "Another user's");
       const { cookie, chatId, prompterId, assistantId } = started;
-      const prompter = (parent: string | null) => send(target, cookie, "POST", "/api/chat/prompter_message", { chat_id: chatId, parent_id: parent, content: "next" });
-      const assistant = (parent: string) => send(target, cookie, "POST", "/api/chat/assistant_message", { chat_id: chatId, parent_id: parent, model_config_name: MODEL });
+      const prompter = (parent: string | null) =>
+        send(target, cookie, "POST", "/api/chat/prompter_message", { chat_id: chatId, parent_id: parent, content: "next" });
+      const assistant = (parent: string) =>
+        send(target, cookie, "POST", "/api/chat/assistant_message", { chat_id: chatId, parent_id: parent, model_config_name: MODEL });
       const answers = {
         prompterUnderIncompleteAssistant: view(await prompter(assistantId)),
         prompterUnderPrompter: view(await prompter(prompterId)),
@@ -287,7 +293,9 @@ describe("emulator vs real stack", () => {
         assistantUnderAssistant: view(await assistant(assistantId)),
         assistantUnderOtherUsersPrompter: view(await assistant(other.prompterId)),
         assistantUnderUnknown: view(await assistant("0188e8e8-0000-7000-8000-000000000000")),
-        otherUsersChatPrompter: view(await send(target, cookie, "POST", "/api/chat/prompter_message", { chat_id: other.chatId, parent_id: other.assistantId, content: "x" })),
+        otherUsersChatPrompter: view(
+          await send(target, cookie, "POST", "/api/chat/prompter_message", { chat_id: other.chatId, parent_id: other.assistantId, content: "x" }),
+        ),
         otherUsersChatGet: view(await send(target, cookie, "GET", `/api/chat?chat_id=${other.chatId}`)),
       };
       await readStream(target, other.cookie, eventsPath(other), isFinal);
@@ -312,7 +320,11 @@ describe("emulator vs real stack", () => {
     const results = await both(async (target) => {
       const started = await startReply(target, "Models");
       const answer = view(
-        await send(target, started.cookie, "POST", "/api/chat/assistant_message", { chat_id: started.chatId, parent_id: started.prompterId, model_config_name: "no-such-model" }),
+        await send(target, started.cookie, "POST", "/api/chat/assistant_message", {
+          chat_id: started.chatId,
+          parent_id: started.prompterId,
+          model_config_name: "no-such-model",
+        }),
       );
       await readStream(target, started.cookie, eventsPath(started), isFinal);
       return answer;

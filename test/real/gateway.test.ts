@@ -106,7 +106,11 @@ describe("serveGateway with the openai client", () => {
 
   it("a client that stops reading a stream: the chat is deleted", async () => {
     const { openai, cookie } = await gateway();
-    const stream = await openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "long [[fake:tokens=40]] [[fake:delay=50]]" }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "long [[fake:tokens=40]] [[fake:delay=50]]" }],
+      stream: true,
+    });
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) {
         expect(await chatIds(cookie)).toHaveLength(1);
@@ -128,7 +132,9 @@ describe("serveGateway with the openai client", () => {
 
   it("an unknown model: 404 model_not_found listing the site's models; the chat is deleted", async () => {
     const { openai, cookie } = await gateway();
-    const error = await openai.chat.completions.create({ model: "NoSuchModel", messages: [{ role: "user", content: "hi" }] }).catch((caught: unknown) => caught);
+    const error = await openai.chat.completions
+      .create({ model: "NoSuchModel", messages: [{ role: "user", content: "hi" }] })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
     expect((error as Error).message).toContain(MODEL);
@@ -137,7 +143,9 @@ describe("serveGateway with the openai client", () => {
 
   it("an error event: 502 upstream_stream (not streamed), the chat deleted", async () => {
     const { openai, cookie } = await gateway();
-    const error = await openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "boom [[fake:error]]" }] }).catch((caught: unknown) => caught);
+    const error = await openai.chat.completions
+      .create({ model: MODEL, messages: [{ role: "user", content: "boom [[fake:error]]" }] })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("upstream_stream");
@@ -213,7 +221,11 @@ describe("oasst serve", () => {
     const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 });
     const completion = await openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "served [[fake:tokens=2]]" }] });
     expect(completion.choices[0]?.message.content).toMatch(/^You said: .*served/s);
-    const stream = await openai.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "served stream [[fake:tokens=2]]" }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "served stream [[fake:tokens=2]]" }],
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toMatch(/^You said: .*served stream/s);

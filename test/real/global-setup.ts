@@ -102,7 +102,11 @@ function runScript(dir: string, name: string, timeoutMs: number): Promise<void> 
         process.stderr.write(`${tag} done in ${took}\n`);
         resolvePromise();
       } else {
-        reject(new Error(`${resolve(dir, name)} failed (${signal ? `killed by ${signal}` : `exit ${code}`}, after ${took}${signal ? `, limit ${timeoutMs / 1000} s` : ""}); its last lines:\n${tail.join("\n")}`));
+        reject(
+          new Error(
+            `${resolve(dir, name)} failed (${signal ? `killed by ${signal}` : `exit ${code}`}, after ${took}${signal ? `, limit ${timeoutMs / 1000} s` : ""}); its last lines:\n${tail.join("\n")}`,
+          ),
+        );
       }
     });
   });
@@ -119,7 +123,10 @@ function parseEnvFile(path: string): Record<string, string> {
 
 function readInfo(dir: string): RealStackInfo {
   if (!existsSync(ENV_FILE)) {
-    fail([`${ENV_FILE} is missing: the stack is not running.`, `Start it with ${resolve(dir, "start.sh")}, or unset OASST_REALSTACK_RUNNING to let the suite start it.`]);
+    fail([
+      `${ENV_FILE} is missing: the stack is not running.`,
+      `Start it with ${resolve(dir, "start.sh")}, or unset OASST_REALSTACK_RUNNING to let the suite start it.`,
+    ]);
   }
   const env = parseEnvFile(ENV_FILE);
   const state = process.env.RS_STATE || "/tmp/realstack";

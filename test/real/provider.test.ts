@@ -61,7 +61,8 @@ describe("the seed example", () => {
   it("streamEventBatches carries the same events, grouped per network read", async () => {
     const cookies = await userCookie();
     const batches: ChatEvent[][] = [];
-    for await (const batch of OpenAssistant.streamEventBatches(MODEL, [{ role: "user", content: "batches [[fake:tokens=3]]" }], options(cookies))) batches.push([...batch]);
+    for await (const batch of OpenAssistant.streamEventBatches(MODEL, [{ role: "user", content: "batches [[fake:tokens=3]]" }], options(cookies)))
+      batches.push([...batch]);
     const events = batches.flat();
     expect(events.at(-1)?.event_type).toBe("message");
     expect(events.filter((event) => event.event_type === "token").length).toBeGreaterThan(3);
@@ -95,7 +96,13 @@ describe("the seed example", () => {
       onEvent: (event) => seen.push(event.event_type),
     });
     // In this order (other requests may come between them).
-    const steps = ["POST /api/chat 200", "POST /api/chat/prompter_message 200", "POST /api/chat/assistant_message 200", "POST /api/chat/events 200", "DELETE /api/chat 200"];
+    const steps = [
+      "POST /api/chat 200",
+      "POST /api/chat/prompter_message 200",
+      "POST /api/chat/assistant_message 200",
+      "POST /api/chat/events 200",
+      "DELETE /api/chat 200",
+    ];
     expect(steps.map((step) => trail.indexOf(step))).toEqual(steps.map((step) => trail.indexOf(step)).sort((a, b) => a - b));
     expect(steps.filter((step) => !trail.includes(step))).toEqual([]);
     expect(seen).toContain("token");
@@ -110,7 +117,8 @@ describe("error events", () => {
     const parts: string[] = [];
     let caught: unknown;
     try {
-      for await (const text of OpenAssistant.createAsyncGenerator(MODEL, [{ role: "user", content: "boom [[fake:error]]" }], options(cookies))) parts.push(text);
+      for await (const text of OpenAssistant.createAsyncGenerator(MODEL, [{ role: "user", content: "boom [[fake:error]]" }], options(cookies)))
+        parts.push(text);
     } catch (error) {
       caught = error;
     }
@@ -142,7 +150,7 @@ describe("error events", () => {
     await waitForNoChats(cookies);
   });
 
-  it("[[fake:disconnect]]: StreamError \"Aborted due to worker error.\"; the chat is deleted", async () => {
+  it('[[fake:disconnect]]: StreamError "Aborted due to worker error."; the chat is deleted', async () => {
     const cookies = await userCookie();
     const error = await OpenAssistant.createAsync(MODEL, [{ role: "user", content: "cut [[fake:disconnect]]" }], options(cookies)).then(
       () => null,
@@ -163,7 +171,11 @@ describe("the chat is deleted", () => {
     const cookies = await userCookie();
     const warnings: OpenAssistantWarning[] = [];
     let chatSeen = false;
-    for await (const text of OpenAssistant.createAsyncGenerator(MODEL, [{ role: "user", content: "long [[fake:tokens=40]] [[fake:delay=50]]" }], options(cookies, warnings))) {
+    for await (const text of OpenAssistant.createAsyncGenerator(
+      MODEL,
+      [{ role: "user", content: "long [[fake:tokens=40]] [[fake:delay=50]]" }],
+      options(cookies, warnings),
+    )) {
       expect(text.length).toBeGreaterThan(0);
       chatSeen = (await chatIds(cookies)).length === 1;
       break;

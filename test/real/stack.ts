@@ -66,10 +66,15 @@ async function mintToken(stack: RealStackInfo, user: string, role: string): Prom
   }
   // Fallback: the stack's own mint.js in a child process.
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["mint.js", user, role], { cwd: stack.webDir, env: { ...process.env, NEXTAUTH_SECRET: stack.nextAuthSecret } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`mint.js ${user} failed: ${stderr || error.message}`));
-      else resolve(stdout.trim());
-    });
+    execFile(
+      process.execPath,
+      ["mint.js", user, role],
+      { cwd: stack.webDir, env: { ...process.env, NEXTAUTH_SECRET: stack.nextAuthSecret } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`mint.js ${user} failed: ${stderr || error.message}`));
+        else resolve(stdout.trim());
+      },
+    );
   });
 }
 

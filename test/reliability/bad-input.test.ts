@@ -35,7 +35,16 @@ beforeAll(async () => {
   errorSpy = vi.spyOn(console, "error");
   // Hundreds of requests on one account: not about the rate limit.
   server = await startEmulator({ quiet: true, sessionToken: secrets.cookie, replyTokens: 4, rateLimit: false });
-  gateway = await serveGateway({ port: 0, baseUrl: server.url, cookies: server.cookie, apiKey: secrets.apiKey, env: {}, maxRetries: 0, maxConcurrent: 4, maxQueue: 1000 });
+  gateway = await serveGateway({
+    port: 0,
+    baseUrl: server.url,
+    cookies: server.cookie,
+    apiKey: secrets.apiKey,
+    env: {},
+    maxRetries: 0,
+    maxConcurrent: 4,
+    maxQueue: 1000,
+  });
   agent = new Agent({ connections: 8 });
 });
 
@@ -209,7 +218,11 @@ describe("the local Open-Assistant-compatible server", () => {
         if (tail === undefined) body[head] = value;
         else body[head] = tail === "0" ? [value] : { ...(body[head] as object), [tail]: value };
         const method = path === "/api/chat" ? "PUT" : "POST";
-        emulatorAnswer(`${method} ${path} ${field}=${JSON.stringify(value)?.slice(0, 40)}`, await send(server.url, method, path, JSON.stringify(body), json()), [200, 400, 404, 422]);
+        emulatorAnswer(
+          `${method} ${path} ${field}=${JSON.stringify(value)?.slice(0, 40)}`,
+          await send(server.url, method, path, JSON.stringify(body), json()),
+          [200, 400, 404, 422],
+        );
       }),
       { numRuns: 400 },
     );
@@ -347,7 +360,10 @@ describe("the gateway", () => {
       "logprobs",
     ];
     const message = fc.oneof(
-      fc.record({ role: fc.oneof(fc.constantFrom("user", "system", "assistant", "developer", "tool", "function"), fc.jsonValue()), content: fc.oneof(fc.string(), fc.jsonValue()) }),
+      fc.record({
+        role: fc.oneof(fc.constantFrom("user", "system", "assistant", "developer", "tool", "function"), fc.jsonValue()),
+        content: fc.oneof(fc.string(), fc.jsonValue()),
+      }),
       fc.jsonValue(),
     );
     const body = fc.record(
@@ -379,7 +395,10 @@ describe("the gateway", () => {
       ["messages nested 100000 deep", `{"model":"${MODEL}","messages":${deep(100_000)}}`],
       ["content nested 50000 deep", `{"model":"${MODEL}","messages":[{"role":"user","content":${deep(50_000)}}]}`],
       ["__proto__", `{"__proto__":{"polluted":true},"model":"${MODEL}","messages":[{"role":"user","content":"x","__proto__":{"role":"tool"}}]}`],
-      ["invalid UTF-8", Buffer.concat([Buffer.from(`{"model":"${MODEL}","messages":[{"role":"user","content":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')])],
+      [
+        "invalid UTF-8",
+        Buffer.concat([Buffer.from(`{"model":"${MODEL}","messages":[{"role":"user","content":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')]),
+      ],
     ];
     for (const [name, body] of bodies) {
       gatewayAnswer(name, await send(gateway.url, "POST", PATH, body, headers()), [200, 400]);
@@ -391,7 +410,10 @@ describe("the gateway", () => {
       gatewayAnswer("bad API key", answer, [401]);
     }
     // Headers over Node's 16 KiB limit never reach the gateway: Node's HTTP parser answers 431 itself.
-    const tooLong = await sendEarly(gateway.url, PATH, Buffer.from(valid), { "content-type": "application/json", authorization: `Bearer ${"k".repeat(100_000)}` });
+    const tooLong = await sendEarly(gateway.url, PATH, Buffer.from(valid), {
+      "content-type": "application/json",
+      authorization: `Bearer ${"k".repeat(100_000)}`,
+    });
     tally.gateway++;
     expect(tooLong.status).toBe(431);
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();

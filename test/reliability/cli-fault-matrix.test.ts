@@ -33,7 +33,12 @@ import {
   faultText,
   textProblem,
   waitProblem,
-  type Consumer, type Expectation, type FaultRow, type MatrixFault, type Outcome } from "./helpers/fault-table.js";
+  type Consumer,
+  type Expectation,
+  type FaultRow,
+  type MatrixFault,
+  type Outcome,
+} from "./helpers/fault-table.js";
 import { mapLimit, runCli, type CliRun } from "./helpers/run-cli.js";
 import { closedPort } from "./helpers/servers.js";
 
@@ -198,7 +203,9 @@ function check(row: FaultRow, consumer: Consumer, expected: Expectation, result:
   const alternative = expected.alternative !== undefined && run.code === EXIT_CODE[expected.alternative] && run.code !== EXIT_CODE[expected.outcome];
   expect(textProblem(alternative && expected.alternativeText ? expected.alternativeText : expected.text, text, whole, ENDLESS_TEXT)).toBeUndefined();
   const warnings = run.stderr.split("\n").filter((line) => line.startsWith("warning: "));
-  const notDeleted = warnings.filter((line) => /^warning: Chat [0-9a-f-]{36} (could not be deleted|was left on the site)/.test(line)).map((line) => line.slice(9));
+  const notDeleted = warnings
+    .filter((line) => /^warning: Chat [0-9a-f-]{36} (could not be deleted|was left on the site)/.test(line))
+    .map((line) => line.slice(9));
   const stillRunning = warnings.filter((line) => line.startsWith("warning: Waiting for the server")).map((line) => line.slice(9));
   // No other warning: these two are the only ones a reply's end gives.
   expect(warnings).toHaveLength(notDeleted.length + stillRunning.length);

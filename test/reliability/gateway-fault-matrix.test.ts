@@ -199,7 +199,9 @@ async function runCase(fault: MatrixFault, consumer: Consumer, expectation: Expe
       } catch (error) {
         const apiError = error as { status?: number; code?: string | null; message?: string };
         scanner.scan(`gateway ${fault} × break error`, `${String(error)} ${apiError.message ?? ""}`);
-        seen = apiError.status ? { kind: "status", status: apiError.status, code: apiError.code ?? null } : { kind: "chunk-error", code: apiError.code ?? null };
+        seen = apiError.status
+          ? { kind: "status", status: apiError.status, code: apiError.code ?? null }
+          : { kind: "chunk-error", code: apiError.code ?? null };
       }
     } else {
       const controller = new AbortController();
@@ -276,7 +278,10 @@ async function runCase(fault: MatrixFault, consumer: Consumer, expectation: Expe
     gateway = undefined;
     await server?.stop();
     server = undefined;
-    const leaked = { ...(await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TCPServerWrap", "TLSWrap"] })), ...(await settleTracked(tracker, { timeoutMs: 50 })) };
+    const leaked = {
+      ...(await settleTracked(tracker, { kinds: ["TCPSocketWrap", "TCPServerWrap", "TLSWrap"] })),
+      ...(await settleTracked(tracker, { timeoutMs: 50 })),
+    };
     return { seen, text, chatsLeft, warnings, sawEnd, sockets, leaked };
   } finally {
     await agent.close().catch(() => {});

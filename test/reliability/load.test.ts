@@ -89,7 +89,15 @@ async function measure(run: (i: number) => Promise<string>): Promise<LoadReport>
       }
     }),
   );
-  return { chats: CHATS, matched, mismatched, errors, seconds: (performance.now() - started) / 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    chats: CHATS,
+    matched,
+    mismatched,
+    errors,
+    seconds: (performance.now() - started) / 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 describe("load", () => {

@@ -76,9 +76,12 @@ describe("redirects are never followed, so cookies never leave the configured or
     );
     stops.push(() => front.close());
     const warnings: OpenAssistantWarning[] = [];
-    const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: front.url, cookies: server.cookies, env: {}, onWarning: (w) => warnings.push(w) }).catch(
-      (e: unknown) => e,
-    );
+    const error = await OpenAssistant.createAsync(MODEL, messages, {
+      baseUrl: front.url,
+      cookies: server.cookies,
+      env: {},
+      onWarning: (w) => warnings.push(w),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProtocolError);
     expect((error as ProtocolError).summary).toMatch(/^POST \/api\/chat\/events was redirected \(HTTP 307 to http:\/\/127\.0\.0\.2:\d+\/api\/chat\/events\)/);
     // The reply was queued and never read: the delete waited until the server had finished it (its state read
@@ -96,9 +99,12 @@ describe("redirects are never followed, so cookies never leave the configured or
     const agent = new Agent({ connect: { ca: cert().cert } });
     stops.push(() => agent.close());
     const fetch = (url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
-    const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: secure.url, cookies: "next-auth.session-token=tls-secret-1234", env: {}, fetch }).catch(
-      (e: unknown) => e,
-    );
+    const error = await OpenAssistant.createAsync(MODEL, messages, {
+      baseUrl: secure.url,
+      cookies: "next-auth.session-token=tls-secret-1234",
+      env: {},
+      fetch,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProtocolError);
     expect((error as ProtocolError).summary).toContain(`was redirected (HTTP 302 to ${plain.url}/api/chat)`);
     expect(secure.hits).toHaveLength(1);
@@ -165,7 +171,12 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     stops.push(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
     stops.push(() => tap.close());
-    const text = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: server.url, cookies: server.cookies, proxy: `http://127.0.0.1:${tap.port}`, env: {} });
+    const text = await OpenAssistant.createAsync(MODEL, messages, {
+      baseUrl: server.url,
+      cookies: server.cookies,
+      proxy: `http://127.0.0.1:${tap.port}`,
+      env: {},
+    });
     expect(text).toBe(server.expectedReply(prompterContent(messages)));
     expect(tap.bytes().includes(server.sessionToken)).toBe(true);
   });
@@ -197,7 +208,9 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
       env: { NODE_EXTRA_CA_CERTS: cert().certPath },
     });
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/^error: POST \/api\/chat was redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:\d+\/api\/chat\); oasst does not follow redirects/m);
+    expect(result.stderr).toMatch(
+      /^error: POST \/api\/chat was redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:\d+\/api\/chat\); oasst does not follow redirects/m,
+    );
     expect(result.stderr).not.toContain("tls-secret-1234");
     expect(plain.hits).toEqual([]);
   });

@@ -10,7 +10,21 @@
  */
 import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { AuthError, closeIdleConnections, ConnectionError, OpenAssistant, OpenAssistantError, ProtocolError, RateLimitError, ServerBusyError, ServerError, TimeoutError, type Messages, type OpenAssistantOptions, type OpenAssistantWarning } from "../../src/index.js";
+import {
+  AuthError,
+  closeIdleConnections,
+  ConnectionError,
+  OpenAssistant,
+  OpenAssistantError,
+  ProtocolError,
+  RateLimitError,
+  ServerBusyError,
+  ServerError,
+  TimeoutError,
+  type Messages,
+  type OpenAssistantOptions,
+  type OpenAssistantWarning,
+} from "../../src/index.js";
 import { startEmulator } from "../../src/emulator/index.js";
 import { ReplyTokenSource } from "../../src/emulator/reply-text.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
@@ -72,8 +86,7 @@ interface CaseResult {
 async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResult> {
   const baseline = handleCounts();
   const tracker = trackResources();
-  const server =
-    fault === "refused" ? undefined : await startEmulator({ quiet: true, ...MATRIX_EMULATOR, faults: fault === "none" ? [] : [fault] });
+  const server = fault === "refused" ? undefined : await startEmulator({ quiet: true, ...MATRIX_EMULATOR, faults: fault === "none" ? [] : [fault] });
   const baseUrl = server?.url ?? `http://127.0.0.1:${await closedPort()}`;
   const warnings: OpenAssistantWarning[] = [];
   const controller = new AbortController();
@@ -91,7 +104,9 @@ async function runCase(fault: MatrixFault, consumer: Consumer): Promise<CaseResu
     },
   };
   const fallback =
-    consumer === "abort" && abortsWithoutText(fault) ? setTimeout(() => controller.abort(new Error("abort consumer: no text yet")), TIMINGS.abortFallbackMs) : undefined;
+    consumer === "abort" && abortsWithoutText(fault)
+      ? setTimeout(() => controller.abort(new Error("abort consumer: no text yet")), TIMINGS.abortFallbackMs)
+      : undefined;
   let text = "";
   let error: unknown;
   try {
@@ -138,8 +153,22 @@ function checkCase(fault: MatrixFault, expected: Expectation, result: CaseResult
   expect(result.warnings.map((w) => w.code).filter((code) => code !== "chat_not_deleted" && code !== "reply_still_running")).toEqual([]);
   const stillRunning = result.warnings.filter((w) => w.code === "reply_still_running");
   const notDeleted = result.warnings.filter((w) => w.code === "chat_not_deleted");
-  expect(waitProblem(expected, outcome as Outcome, stillRunning.map((w) => w.message), result.sawEnd)).toBeUndefined();
-  if (fault !== "refused") expect(chatsProblem(expected, result.chatsLeft ?? 0, notDeleted.map((w) => w.message))).toBeUndefined();
+  expect(
+    waitProblem(
+      expected,
+      outcome as Outcome,
+      stillRunning.map((w) => w.message),
+      result.sawEnd,
+    ),
+  ).toBeUndefined();
+  if (fault !== "refused")
+    expect(
+      chatsProblem(
+        expected,
+        result.chatsLeft ?? 0,
+        notDeleted.map((w) => w.message),
+      ),
+    ).toBeUndefined();
   for (const warning of stillRunning) {
     expect(warning.message).toMatch(STILL_RUNNING_TEXT);
     expect(warning.chatId).toBe(STILL_RUNNING_TEXT.exec(warning.message)?.[1]);
@@ -232,7 +261,10 @@ describe("an error status on the event stream request keeps its error class", ()
       expect(error, `HTTP ${status}`).toBeInstanceOf(type);
       expect((error as OpenAssistantError).status, `HTTP ${status}`).toBe(status);
       // The reply was left unfinished: the delete waited for its end (one warning says so), then ran.
-      expect(warnings.map((w) => w.code), `HTTP ${status}`).toEqual(["reply_still_running"]);
+      expect(
+        warnings.map((w) => w.code),
+        `HTTP ${status}`,
+      ).toEqual(["reply_still_running"]);
       expect(chatsLeft, `HTTP ${status}`).toBe(0);
     }
     expect(await settleTracked(tracker)).toEqual({});

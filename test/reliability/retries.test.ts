@@ -5,7 +5,16 @@
  * chosen requests and records when each one arrived.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { AbortError, OpenAssistant, RateLimitError, ServerBusyError, StreamError, type Messages, type OpenAssistantOptions, type RetryInfo } from "../../src/index.js";
+import {
+  AbortError,
+  OpenAssistant,
+  RateLimitError,
+  ServerBusyError,
+  StreamError,
+  type Messages,
+  type OpenAssistantOptions,
+  type RetryInfo,
+} from "../../src/index.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { BUSY, TOO_MANY, failFirst, startFlakyFront, type CannedAnswer, type FlakyFront } from "./helpers/flaky-front.js";
@@ -155,7 +164,11 @@ describe("retries of busy and rate-limited answers", () => {
     const { server, front } = await setup(failFirst(ASSISTANT, 10, withRetryAfter(BUSY, "30")));
     const controller = new AbortController();
     const started = performance.now();
-    const pending = OpenAssistant.createAsync(MODEL, messages, options(front, server, { signal: controller.signal, onRetry: () => setTimeout(() => controller.abort(), 50) }));
+    const pending = OpenAssistant.createAsync(
+      MODEL,
+      messages,
+      options(front, server, { signal: controller.signal, onRetry: () => setTimeout(() => controller.abort(), 50) }),
+    );
     const error = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AbortError);
     expect(performance.now() - started).toBeLessThan(2_000);

@@ -99,7 +99,15 @@ async function scanChat(where: string, options: OpenAssistantOptions): Promise<s
   } catch (error) {
     outcome = (error as Error).constructor.name;
     const e = error as Error & { summary?: string; hint?: string };
-    outputs.push(e.message, String(error), e.stack ?? "", String(e.summary), String(e.hint), inspect(error, { depth: Infinity, showHidden: true }), JSON.stringify(error));
+    outputs.push(
+      e.message,
+      String(error),
+      e.stack ?? "",
+      String(e.summary),
+      String(e.hint),
+      inspect(error, { depth: Infinity, showHidden: true }),
+      JSON.stringify(error),
+    );
   } finally {
     // process.emitWarning delivers on the next tick.
     await new Promise((resolve) => setImmediate(resolve));
@@ -258,7 +266,18 @@ describe("the CLI: stdout and stderr with --verbose and --json hold no secret", 
 });
 
 describe("the gateway (oasst serve --verbose): answers, logs and output hold no secret", () => {
-  const SERVE_FAULTS: Array<Fault | "none"> = ["none", "auth", "error-event", "drop", "hang", "html", "redirect", "close-mid-json", "delete-500", "malformed-json"];
+  const SERVE_FAULTS: Array<Fault | "none"> = [
+    "none",
+    "auth",
+    "error-event",
+    "drop",
+    "hang",
+    "html",
+    "redirect",
+    "close-mid-json",
+    "delete-500",
+    "malformed-json",
+  ];
 
   /** Every request an OpenAI client might send, good and bad; the answers' headers and bodies. */
   async function callGateway(base: string): Promise<string[]> {
@@ -290,7 +309,21 @@ describe("the gateway (oasst serve --verbose): answers, logs and output hold no 
       const viaFlag = index % 2 === 0;
       const outputs: string[] = [];
       const run = runCli(
-        ["serve", "--port", "0", "--verbose", "--timeout", "1500ms", "--base-url", server.url, "--cookie", server.cookie, "--proxy", proxyUrl, ...(viaFlag ? ["--api-key", secrets.apiKey] : [])],
+        [
+          "serve",
+          "--port",
+          "0",
+          "--verbose",
+          "--timeout",
+          "1500ms",
+          "--base-url",
+          server.url,
+          "--cookie",
+          server.cookie,
+          "--proxy",
+          proxyUrl,
+          ...(viaFlag ? ["--api-key", secrets.apiKey] : []),
+        ],
         {
           env: viaFlag ? {} : { OASST_API_KEY: secrets.apiKey },
           onSpawn: (child) => {

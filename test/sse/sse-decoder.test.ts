@@ -15,7 +15,6 @@ function decode(chunks: Array<Uint8Array | string>, options?: ConstructorParamet
   return out;
 }
 
-
 const data = (d: string, extra: Partial<SseEvent> = {}): SseEvent => ({ event: undefined, id: undefined, data: d, ...extra });
 
 describe("SseDecoder", () => {
@@ -99,7 +98,7 @@ describe("SseDecoder", () => {
 
 // ---- Properties: chunk boundaries never change the events, and eventsource-parser agrees ----
 
-const fieldText = fc.string({ unit: fc.constantFrom("a", "b", " ", ":", "ö", "🙂", "{", '"', "\\", "é") , maxLength: 12 });
+const fieldText = fc.string({ unit: fc.constantFrom("a", "b", " ", ":", "ö", "🙂", "{", '"', "\\", "é"), maxLength: 12 });
 const eol = fc.constantFrom("\n", "\r", "\r\n");
 const line = fc.oneof(
   fieldText.map((v) => `data: ${v}`),

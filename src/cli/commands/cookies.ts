@@ -56,7 +56,9 @@ async function runCookies(domain: string, flags: CookiesFlags): Promise<void> {
   });
   // Whatever else is printed (a warning, an error), these values never are, unless asked for below.
   keepSecret(...report.cookies.map((cookie) => cookie.value));
-  process.stdout.write(flags.json ? `${JSON.stringify(asJson(host, report, flags.showValues === true), null, 2)}\n` : asTable(report, flags.showValues === true));
+  process.stdout.write(
+    flags.json ? `${JSON.stringify(asJson(host, report, flags.showValues === true), null, 2)}\n` : asTable(report, flags.showValues === true),
+  );
   if (report.cookies.length === 0) {
     throw noCookiesError(host, report.searched, defaultCookiesDir({ platform: process.platform, homeDir: homedir(), env: process.env }));
   }

@@ -55,16 +55,23 @@ function sessionOf(flag: string): GatewaySession {
 
 async function runServe(flags: ServeFlags): Promise<void> {
   // Loaded on use: `oasst --help` and the other commands start without hono.
-  const [{ serveGateway, isLoopbackHost }, { configFilePath, readConfigFile, resolveConnectionSettings }, { findSessionCookies }, connection, output, { VerboseLog }, { cliAccounts }] =
-    await Promise.all([
-      import("../../gateway/index.js"),
-      import("../config.js"),
-      import("../session-cookies.js"),
-      import("../connection.js"),
-      import("../error-output.js"),
-      import("../verbose-log.js"),
-      import("../accounts-state.js"),
-    ]);
+  const [
+    { serveGateway, isLoopbackHost },
+    { configFilePath, readConfigFile, resolveConnectionSettings },
+    { findSessionCookies },
+    connection,
+    output,
+    { VerboseLog },
+    { cliAccounts },
+  ] = await Promise.all([
+    import("../../gateway/index.js"),
+    import("../config.js"),
+    import("../session-cookies.js"),
+    import("../connection.js"),
+    import("../error-output.js"),
+    import("../verbose-log.js"),
+    import("../accounts-state.js"),
+  ]);
   const env = process.env;
   const warn = (message: string) => process.stderr.write(`${output.warningLine(message)}\n`);
   const apiKey = flags.apiKey?.trim() || env.OASST_API_KEY?.trim() || undefined;
@@ -77,7 +84,10 @@ async function runServe(flags: ServeFlags): Promise<void> {
     if (!flag.startsWith("@")) for (const pair of flag.split(";")) output.keepSecret(pair.slice(pair.indexOf("=") + 1).trim() || undefined);
   }
   if (sessions && (flags.cookie || flags.cookiesFile || flags.browser || flags.profile)) {
-    throw new ConfigError("--session was given with --cookie, --cookies-file, --browser or --profile", "Give every account as a --session, or use the other flags for one account.");
+    throw new ConfigError(
+      "--session was given with --cookie, --cookies-file, --browser or --profile",
+      "Give every account as a --session, or use the other flags for one account.",
+    );
   }
   const cookies = sessions ? undefined : await findSessionCookies(settings.baseUrl.value, flags, env, config, warn);
   if (cookies) connection.logSettings(log, settings, cookies);
@@ -136,7 +146,11 @@ export function registerServeCommand(program: Command): void {
     .option("--max-concurrent <n>", "replies in flight at once", integerFlag("replies", 1), 8)
     .option("--max-queue <n>", "requests waiting beyond those; more get 503 with Retry-After", integerFlag("requests", 0), 64)
     .option("--max-body-bytes <n>", "largest request body; larger ones get 413", integerFlag("bytes", 1), 1024 * 1024)
-    .option("--session <cookie|@file>", "one account for the gateway: a Cookie header, or @path of a cookie file (repeatable: replies are spread over the accounts)", appendFlag);
+    .option(
+      "--session <cookie|@file>",
+      "one account for the gateway: a Cookie header, or @path of a cookie file (repeatable: replies are spread over the accounts)",
+      appendFlag,
+    );
   addConnectionFlags(command)
     .addHelpText("after", EXAMPLES)
     .action((flags: ServeFlags) => runServe(flags));

@@ -50,7 +50,10 @@ process.stdout.write(JSON.stringify({ ...out, warnings, trail }));
 `;
 
 /** `OpenAssistant.createAsync` in a fresh Node process with only `env` (plus PATH) in its environment. */
-export function chatInChild(input: { model: string; messages: unknown; options: Record<string, unknown> }, env: Record<string, string> = {}): Promise<ChildChat> {
+export function chatInChild(
+  input: { model: string; messages: unknown; options: Record<string, unknown> },
+  env: Record<string, string> = {},
+): Promise<ChildChat> {
   const child = spawn(process.execPath, ["--input-type=module", "-e", CHAT_SCRIPT], {
     env: { PATH: process.env.PATH ?? "", ...env, OASST_TEST_DIST_INDEX: pathToFileURL(`${DIST}index.js`).href, OASST_TEST_INPUT: JSON.stringify(input) },
     stdio: ["ignore", "pipe", "pipe"],

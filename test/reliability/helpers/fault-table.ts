@@ -21,15 +21,7 @@ export type Consumer = "normal" | "break" | "abort" | "timeout";
 export const CONSUMERS: readonly Consumer[] = ["normal", "break", "abort", "timeout"];
 
 export type ErrorName =
-  | "AuthError"
-  | "RateLimitError"
-  | "ServerBusyError"
-  | "ServerError"
-  | "StreamError"
-  | "ProtocolError"
-  | "TimeoutError"
-  | "ConnectionError"
-  | "AbortError";
+  "AuthError" | "RateLimitError" | "ServerBusyError" | "ServerError" | "StreamError" | "ProtocolError" | "TimeoutError" | "ConnectionError" | "AbortError";
 
 export type Outcome = "ok" | ErrorName;
 
@@ -89,7 +81,14 @@ export const TIMINGS = {
 
 export const MATRIX_EMULATOR = { replyTokens: 8, tokenDelayMs: 5, pingIntervalMs: 25, pendingEvents: 1 } as const;
 
-const ok = (text: TextExpectation, extra: Partial<Expectation> = {}): Expectation => ({ outcome: "ok", text, chatsLeft: 0, warning: false, waited: false, ...extra });
+const ok = (text: TextExpectation, extra: Partial<Expectation> = {}): Expectation => ({
+  outcome: "ok",
+  text,
+  chatsLeft: 0,
+  warning: false,
+  waited: false,
+  ...extra,
+});
 const fails = (outcome: ErrorName, text: TextExpectation = "empty", extra: Partial<Expectation> = {}): Expectation => ({
   outcome,
   text,
@@ -102,7 +101,12 @@ const fails = (outcome: ErrorName, text: TextExpectation = "empty", extra: Parti
 const LEFT = { waited: true } as const;
 /** The reply was left and the server never finishes it (hang, endless): the chat is left on the site, with a warning. */
 const LEFT_FOREVER = { waited: true, chatsLeft: 1, warning: true, neverEnds: true } as const;
-const same = (expectation: Expectation): Record<Consumer, Expectation> => ({ normal: expectation, break: expectation, abort: expectation, timeout: expectation });
+const same = (expectation: Expectation): Record<Consumer, Expectation> => ({
+  normal: expectation,
+  break: expectation,
+  abort: expectation,
+  timeout: expectation,
+});
 /** A healthy stream: whole text, or the beginning of it when the consumer stops (leaving the reply running). */
 const healthy = (extra: Partial<Expectation> = {}): Record<Consumer, Expectation> => ({
   normal: ok("exact", extra),
@@ -150,7 +154,11 @@ export const FAULT_TABLE: readonly FaultRow[] = [
     cases: failsAfterText("StreamError", true),
     why: "Half the reply, then an `error` event: the text before it is delivered, then a StreamError with the server's words; the error ended the reply on the server, so the chat is deleted at once. A consumer that stopped at the first text never reaches it: it left a running reply (`reply_still_running`), whose end (aborted_by_worker) is waited for before the delete.",
   },
-  { fault: "error-first", cases: same(fails("StreamError")), why: "An `error` event before any token: StreamError, with no text; the reply ended on the server, the chat is deleted at once." },
+  {
+    fault: "error-first",
+    cases: same(fails("StreamError")),
+    why: "An `error` event before any token: StreamError, with no text; the reply ended on the server, the chat is deleted at once.",
+  },
   {
     fault: "drop",
     cases: failsAfterText("StreamError", false),
@@ -199,7 +207,7 @@ export const FAULT_TABLE: readonly FaultRow[] = [
       abort: fails("AbortError", "exact", { alternative: "ok" }),
       timeout: ok("exact"),
     },
-    why: "No token, only the final message: its content is the reply, delivered as one piece (fixed in this issue: createAsync returned \"\"). The abort consumer aborts after that piece, which is the last event: whether the body's end was read before the abort is a race, so a clean end is right too. The reply was finished when the consumer stopped: no wait.",
+    why: 'No token, only the final message: its content is the reply, delivered as one piece (fixed in this issue: createAsync returned ""). The abort consumer aborts after that piece, which is the last event: whether the body\'s end was read before the abort is a race, so a clean end is right too. The reply was finished when the consumer stopped: no wait.',
   },
   {
     fault: "delete-500",
@@ -213,7 +221,11 @@ export const FAULT_TABLE: readonly FaultRow[] = [
   },
   { fault: "lf", cases: healthy(), why: "LF framing: same text." },
   { fault: "cr", cases: healthy(), why: "CR framing: same text." },
-  { fault: "html", cases: same(fails("ProtocolError")), why: "200 with an HTML sign-in page on `POST /api/chat`: ProtocolError saying so; no chat was created." },
+  {
+    fault: "html",
+    cases: same(fails("ProtocolError")),
+    why: "200 with an HTML sign-in page on `POST /api/chat`: ProtocolError saying so; no chat was created.",
+  },
   {
     fault: "redirect",
     cases: same(fails("ProtocolError")),
@@ -251,7 +263,8 @@ export const FAULT_TABLE: readonly FaultRow[] = [
 ];
 
 /** The texts of the two warnings of a reply left early (src/provider/open-assistant.ts). */
-export const STILL_RUNNING_TEXT = /^Waiting for the server to finish the reply before deleting chat ([0-9a-f-]{36}): Open-Assistant aborts other replies when a chat is deleted while its reply runs\.$/;
+export const STILL_RUNNING_TEXT =
+  /^Waiting for the server to finish the reply before deleting chat ([0-9a-f-]{36}): Open-Assistant aborts other replies when a chat is deleted while its reply runs\.$/;
 export const LEFT_ON_SITE_TEXT = /^Chat ([0-9a-f-]{36}) was left on the site: the end of its reply could not be seen, .*`oasst chats --delete \1`\.$/;
 export const NOT_DELETED_TEXT = /^Chat ([0-9a-f-]{36}) could not be deleted.*`oasst chats --delete \1`\.$/;
 

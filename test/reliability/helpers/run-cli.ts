@@ -104,7 +104,10 @@ export async function runCli(args: string[], options: CliRunOptions = {}): Promi
         resolve({ code: exitCode, signal: exitSignal });
       });
     });
-    const exit = await readFile(reportPath, "utf8").then((text) => JSON.parse(text) as ExitReport, () => undefined);
+    const exit = await readFile(reportPath, "utf8").then(
+      (text) => JSON.parse(text) as ExitReport,
+      () => undefined,
+    );
     return { code, signal, stdout, stderr, ms: performance.now() - started, exit };
   } finally {
     await rm(home, { recursive: true, force: true });

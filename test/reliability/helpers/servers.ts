@@ -109,9 +109,23 @@ export function makeCertificate(): TestCertificate {
   execFileSync(
     "openssl",
     [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
     ],
     { stdio: "ignore" },
   );
@@ -147,10 +161,7 @@ export async function startTlsFront(target: string, certificate: TestCertificate
 }
 
 /** An https server whose every answer is a 302 to `location`; it records the requests it got. */
-export async function startHttpsRedirect(
-  certificate: TestCertificate,
-  location: string,
-): Promise<Closable & { url: string; hits: RecordedHit[] }> {
+export async function startHttpsRedirect(certificate: TestCertificate, location: string): Promise<Closable & { url: string; hits: RecordedHit[] }> {
   const hits: RecordedHit[] = [];
   const sockets = new Set<Socket>();
   const server = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
