@@ -45,6 +45,7 @@ export class RateLimitLedger {
   #loadedMtime = -1;
   /** …which is looked at once a second at most (a gateway asks about every account for every reply). */
   #checkedAt = -Infinity;
+  #dirMade = false;
 
   constructor(options: { limit?: RateLimit | undefined; file?: string | undefined } = {}) {
     this.limit = options.limit ?? DEFAULT_RATE_LIMIT;
@@ -122,7 +123,8 @@ export class RateLimitLedger {
     const accounts: Record<string, RateWindow> = {};
     for (const [id, window] of this.#windows) if (now < window.start + this.limit.windowMs) accounts[id] = window;
     try {
-      mkdirSync(dirname(this.#file), { recursive: true, mode: 0o700 });
+      if (!this.#dirMade) mkdirSync(dirname(this.#file), { recursive: true, mode: 0o700 });
+      this.#dirMade = true;
       const temporary = `${this.#file}.${process.pid}.tmp`;
       writeFileSync(temporary, `${JSON.stringify({ version: 1, accounts })}\n`, { mode: 0o600 });
       renameSync(temporary, this.#file);

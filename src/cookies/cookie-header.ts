@@ -15,6 +15,14 @@ export function parseCookieHeader(header: string): Cookies {
   return cookies;
 }
 
+/** Every value of a `Cookie` header, those of repeated names and name-less pairs too: what output must never show. */
+export function cookieHeaderValues(header: string): string[] {
+  return header
+    .split(";")
+    .map((pair) => pair.slice(pair.indexOf("=") + 1).trim())
+    .filter(Boolean);
+}
+
 // RFC 6265: a name is a token; a value may not hold `;` nor control characters (which would split or end the header).
 const hasControl = (text: string) => [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
 const badName = (name: string) => !name || /[\s;,=]/.test(name) || hasControl(name);

@@ -1,6 +1,7 @@
 import { defaultAccounts, type Account, type AccountStatus, type Accounts } from "../accounts/accounts.js";
 import { cookieHeaderOf, DEFAULT_BASE_URL, type CookieInput } from "../client/client.js";
 import { parseBaseUrl } from "../client/http-transport.js";
+import { cookieHeaderValues } from "../cookies/cookie-header.js";
 import { ConfigError } from "../errors.js";
 import type { UpstreamOptions } from "../provider/reply-parts.js";
 import { resolveSessionCookies } from "../provider/session-cookies.js";
@@ -63,12 +64,7 @@ export class AccountPool {
 
   /** The cookie values of the accounts resolved so far: secrets to mask in anything sent to a caller. */
   secrets(): string[] {
-    const values: string[] = [];
-    for (const entry of this.#entries) {
-      const header = entry.cookies === undefined ? undefined : cookieHeaderOf(entry.cookies);
-      for (const pair of header?.split(";") ?? []) values.push(pair.slice(pair.indexOf("=") + 1).trim());
-    }
-    return values.filter(Boolean);
+    return this.#entries.flatMap((entry) => (entry.cookies === undefined ? [] : cookieHeaderValues(cookieHeaderOf(entry.cookies) ?? "")));
   }
 
   /** The account for the next reply. */

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { cookieHeaderOf } from "../client/client.js";
+import { cookieHeaderValues } from "../cookies/cookie-header.js";
 import { ConfigError } from "../errors.js";
 import { AccountPool, type GatewaySession } from "./account-pool.js";
 import { apiKeyAuth } from "./api-key-auth.js";
@@ -118,6 +119,5 @@ function positiveInteger(name: string, value: number, min: number): number {
 /** Everything that must never reach a caller: the cookie values and the API key. */
 function secretsOf(upstream: UpstreamOptions, env: NodeJS.ProcessEnv, apiKey: string | undefined): string[] {
   const header = cookieHeaderOf(upstream.cookies) ?? env.OASST_COOKIES ?? "";
-  const values = header.split(";").map((pair) => pair.slice(pair.indexOf("=") + 1).trim());
-  return [...values, ...(apiKey ? [apiKey] : [])].filter(Boolean);
+  return [...cookieHeaderValues(header), ...(apiKey ? [apiKey] : [])];
 }

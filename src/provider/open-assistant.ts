@@ -5,6 +5,7 @@ import { cookieHeaderOf, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput,
 import type { ChatEvent, ChatListRead, MessageRead } from "../client/wire-types.js";
 import { AbortError, AuthError, OpenAssistantError, ReplyCancelledError, ServerError, StreamError } from "../errors.js";
 import { postAssistantMessage } from "./assistant-message.js";
+import { cancelledError, readMessage } from "./message-state.js";
 import { chatClient } from "./chat-client.js";
 import { prompterContent } from "./format-prompt.js";
 import { checkOptions, samplingParameters, type OpenAssistantOptions, type OpenAssistantWarning } from "./options.js";
@@ -16,7 +17,6 @@ import { resolveSessionCookies } from "./session-cookies.js";
 
 /** The delete that ends every chat gets its own short budget: it must not hold the caller up. */
 const DELETE_TIMEOUT_MS = 5_000;
-const STATE_LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * The Open-Assistant provider: gpt4free's `OpenAssistant`, in TypeScript. Each
@@ -267,11 +267,9 @@ async function createChat(client: OpenAssistantClient, signal: AbortSignal | und
  * the reply. Anything else is a reply cut short.
  */
 async function finishedMessage(client: OpenAssistantClient, chatId: string, messageId: string): Promise<MessageRead> {
-  const message = await client.getMessage(chatId, messageId, { timeout: STATE_LOOKUP_TIMEOUT_MS }).catch(() => undefined);
+  const message = await readMessage(client, chatId, messageId);
   if (message?.state === "complete") return message;
-  if (message?.state === "cancelled") {
-    throw new ReplyCancelledError("The server cancelled the reply before it started (message state: cancelled)", { chatId });
-  }
+  if (message?.state === "cancelled") throw cancelledError(chatId);
   throw new StreamError(
     `The event stream ended before its final message event: the reply is incomplete${message ? ` (message state: ${message.state})` : ""}`,
     { chatId },

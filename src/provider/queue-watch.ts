@@ -1,5 +1,6 @@
 import type { OpenAssistantClient } from "../client/client.js";
-import { ReplyCancelledError, StreamError, TimeoutError } from "../errors.js";
+import { StreamError, TimeoutError } from "../errors.js";
+import { cancelledError, readMessage } from "./message-state.js";
 
 /** The longest a reply may wait in the server's queue, sending only `pending` events. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 300_000;
@@ -9,7 +10,6 @@ export const DEFAULT_QUEUE_TIMEOUT_MS = 300_000;
  * skips it, then says "position 0 of 0" every second, forever.
  */
 const STATE_CHECK_INTERVAL_MS = 3_000;
-const STATE_CHECK_TIMEOUT_MS = 5_000;
 
 export interface QueueWatchOptions {
   client: OpenAssistantClient;
@@ -51,10 +51,8 @@ export class QueueWatch {
     }
     if (now - this.#lastCheck < STATE_CHECK_INTERVAL_MS) return;
     this.#lastCheck = now;
-    const message = await client.getMessage(chatId, messageId, { timeout: STATE_CHECK_TIMEOUT_MS }).catch(() => undefined);
-    if (message?.state === "cancelled") {
-      throw new ReplyCancelledError("The server cancelled the reply before it started (message state: cancelled)", { chatId });
-    }
+    const message = await readMessage(client, chatId, messageId);
+    if (message?.state === "cancelled") throw cancelledError(chatId);
     if (message?.state === "aborted_by_worker" || message?.state === "timeout") {
       throw new StreamError(`The server ended the reply before it started (message state: ${message.state})`, { chatId });
     }

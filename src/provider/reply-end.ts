@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { OpenAssistantClient } from "../client/client.js";
+import { readMessage } from "./message-state.js";
 
 /** How a reply left early ended on the server. */
 export type ReplyEnd = "finished" | "cancelled" | "unknown";
@@ -7,7 +8,6 @@ export type ReplyEnd = "finished" | "cancelled" | "unknown";
 /** The state is read again after 100 ms, then twice as long each time, at most every second. */
 const FIRST_POLL_MS = 100;
 const POLL_INTERVAL_MS = 1_000;
-const LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * Waits until the server is done with a reply whose reader left early (an abort, a
@@ -22,7 +22,7 @@ const LOOKUP_TIMEOUT_MS = 5_000;
 export async function waitForReplyEnd(client: OpenAssistantClient, chatId: string, messageId: string, limitMs: number): Promise<ReplyEnd> {
   const deadline = Date.now() + limitMs;
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, POLL_INTERVAL_MS)) {
-    const message = await client.getMessage(chatId, messageId, { timeout: LOOKUP_TIMEOUT_MS }).catch(() => undefined);
+    const message = await readMessage(client, chatId, messageId);
     switch (message?.state) {
       case "complete":
       case "aborted_by_worker":

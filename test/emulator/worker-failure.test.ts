@@ -14,33 +14,39 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Posts a reply on a new chat of `cookies` and returns the chat and message ids, without reading it. */
-async function startReply(client: OpenAssistantClient): Promise<{ chatId: string; messageId: string }> {
-  const chat = await client.createChat();
-  const prompter = await client.postPrompterMessage({ chat_id: chat.id, parent_id: null, content: "left alone" });
-  const assistant = await client.postAssistantMessage({
-    chat_id: chat.id,
-    parent_id: prompter.id,
-    model_config_name: MODEL,
-    sampling_parameters: { top_k: 50, top_p: null, typical_p: null, temperature: 0.35, repetition_penalty: 1.1, max_new_tokens: 1024 },
-    plugins: [],
+/** Another user's reply, running while the test does its part. */
+function bystanderReply(emulator: Emulator): Promise<string> {
+  return OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], {
+    baseUrl: emulator.url,
+    cookies: emulator.addSession().cookies,
+    accounts: new Accounts(),
   });
-  return { chatId: chat.id, messageId: assistant.id };
+}
+
+/** A client that posts a reply on a new chat and deletes the chat at once, without reading the reply. */
+async function deleteWhileItRuns(emulator: Emulator): Promise<void> {
+  const client = new OpenAssistantClient({ baseUrl: emulator.url, cookies: emulator.cookies, env: {} });
+  try {
+    const chat = await client.createChat();
+    const prompter = await client.postPrompterMessage({ chat_id: chat.id, parent_id: null, content: "left alone" });
+    await client.postAssistantMessage({
+      chat_id: chat.id,
+      parent_id: prompter.id,
+      model_config_name: MODEL,
+      sampling_parameters: { top_k: 50, top_p: null, typical_p: null, temperature: 0.35, repetition_penalty: 1.1, max_new_tokens: 1024 },
+      plugins: [],
+    });
+    await client.deleteChat(chat.id);
+  } finally {
+    await client.close();
+  }
 }
 
 describe("a chat deleted while its reply runs", () => {
   it("aborts every other reply of the worker when that reply finishes, as the real server does", async () => {
     server = await startEmulator({ quiet: true, tokenDelayMs: 10, replyTokens: 20 });
-    const other = server.addSession();
-    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], {
-      baseUrl: server.url,
-      cookies: other.cookies,
-      accounts: new Accounts(),
-    }).catch((error: unknown) => error);
-    const careless = new OpenAssistantClient({ baseUrl: server.url, cookies: server.cookies, env: {} });
-    const { chatId } = await startReply(careless);
-    await careless.deleteChat(chatId);
-    await careless.close();
+    const bystander = bystanderReply(server).catch((error: unknown) => error);
+    await deleteWhileItRuns(server);
     const error = await bystander;
     expect(error).toBeInstanceOf(StreamError);
     expect((error as StreamError).serverMessage).toBe("Aborted due to worker error.");
@@ -48,27 +54,14 @@ describe("a chat deleted while its reply runs", () => {
 
   it("with deleteFailsWorker false, the deleted reply is only dropped", async () => {
     server = await startEmulator({ quiet: true, tokenDelayMs: 10, replyTokens: 20, deleteFailsWorker: false });
-    const other = server.addSession();
-    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], {
-      baseUrl: server.url,
-      cookies: other.cookies,
-      accounts: new Accounts(),
-    });
-    const careless = new OpenAssistantClient({ baseUrl: server.url, cookies: server.cookies, env: {} });
-    const { chatId } = await startReply(careless);
-    await careless.deleteChat(chatId);
-    await careless.close();
+    const bystander = bystanderReply(server);
+    await deleteWhileItRuns(server);
     await expect(bystander).resolves.toBe(server.expectedReply("hi", { maxNewTokens: 20 }));
   });
 
   it("the provider leaving a reply early waits for its end before deleting: other replies are untouched", async () => {
     server = await startEmulator({ quiet: true, tokenDelayMs: 10, replyTokens: 20 });
-    const other = server.addSession();
-    const bystander = OpenAssistant.createAsync(MODEL, [{ role: "user", content: "hi" }], {
-      baseUrl: server.url,
-      cookies: other.cookies,
-      accounts: new Accounts(),
-    });
+    const bystander = bystanderReply(server);
     for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, [{ role: "user", content: "leaving" }], {
       baseUrl: server.url,
       cookies: server.cookies,

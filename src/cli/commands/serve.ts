@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
+import { cookieHeaderValues } from "../../cookies/cookie-header.js";
 import { ConfigError } from "../../errors.js";
 import type { GatewaySession, ServedGateway } from "../../gateway/index.js";
 import type { ConnectionFlags } from "../config.js";
@@ -80,9 +81,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const config = await readConfigFile(configFilePath(env));
   const settings = resolveConnectionSettings(flags, env, config, connection.DEFAULTS);
   const sessions = flags.session?.map(sessionOf);
-  for (const flag of flags.session ?? []) {
-    if (!flag.startsWith("@")) for (const pair of flag.split(";")) output.keepSecret(pair.slice(pair.indexOf("=") + 1).trim() || undefined);
-  }
+  for (const flag of flags.session ?? []) if (!flag.startsWith("@")) output.keepSecret(...cookieHeaderValues(flag));
   if (sessions && (flags.cookie || flags.cookiesFile || flags.browser || flags.profile)) {
     throw new ConfigError(
       "--session was given with --cookie, --cookies-file, --browser or --profile",
