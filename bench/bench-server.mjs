@@ -3,7 +3,7 @@
  * The benchmark server, in a process of its own: the emulator with replies of up to
  * 200,000 tokens (a request's `max_new_tokens` picks the length), pre-encoded (it caches
  * the encoded token events per prompt and length), CRLF framing, pydantic-style JSON with
- * ASCII escapes, and a short final `message` event.
+ * ASCII escapes.
  *
  *   node bench/bench-server.mjs [--token-delay-ms MS] [--accounts N]
  *
@@ -36,7 +36,6 @@ const accounts = Number(values.accounts);
 const server = await startEmulator({
   replyTokens: BENCH_REPLY_TOKENS,
   tokenDelayMs: Number(values["token-delay-ms"]),
-  shortFinalMessage: true,
   quiet: true,
   // No pings inside the measurements: a stream here lasts far less than a minute.
   pingIntervalMs: 60_000,

@@ -4,8 +4,8 @@ import type { MessageState } from "../client/wire-types.js";
 import type { StoredMessage } from "./chat-store.js";
 import type { EmulatorState } from "./emulator-state.js";
 import { replyEmptyChunked, replyInternalError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
-import { pydanticJson, pyStringLiteral } from "./pydantic-json.js";
-import { replyTokens, ReplyTokenSource } from "./reply-text.js";
+import { pydanticJson } from "./pydantic-json.js";
+import { ReplyTokenSource } from "./reply-text.js";
 import { EventStreamWriter } from "./sse-writer.js";
 import { tokenEventStart, tokenEventText, type TokenEvents } from "./token-events-cache.js";
 import { queryParam, interpolated } from "./website-request.js";
@@ -29,8 +29,6 @@ const TOKENS_BEFORE_BAD_LINE = 3;
 const OVERSIZED_LINE_BYTES = 17 * 1024 * 1024;
 const TOKEN_JSON_HEAD = Buffer.from('{"event_type": "token", "text": "');
 const TOKEN_JSON_TAIL = Buffer.from('"}');
-/** Content of the final `message` event with `shortFinalMessage`: the reply's first tokens. */
-const SHORT_FINAL_TOKENS = 16;
 /** Token events per write when streaming endlessly without a delay. */
 const ENDLESS_BATCH = 1024;
 
@@ -253,10 +251,7 @@ class ReplyStream {
 
   private async sendMessage(): Promise<void> {
     this.settle();
-    const contentJson = this.settings.shortFinalMessage
-      ? pyStringLiteral(replyTokens(this.prompt, Math.min(SHORT_FINAL_TOKENS, this.tokenCount)).join(""))
-      : this.events.textJson;
-    const event = { event_type: "message", message: toPydanticMessage(this.message, contentJson) };
+    const event = { event_type: "message", message: toPydanticMessage(this.message, this.events.textJson) };
     await this.writer.send(this.writer.dataEvent(pydanticJson(event)));
     await this.writer.end();
   }

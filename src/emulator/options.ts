@@ -45,8 +45,6 @@ export interface EmulatorOptions {
   models?: string[];
   /** Faults for this server; default none. */
   faults?: Fault[];
-  /** The final `message` event carries the reply's first 16 tokens only (benchmarks: avoids one huge line). Default false. */
-  shortFinalMessage?: boolean;
   /** No request log. Default false: one line per request on stderr (`oasst emulate: GET /api/chat 200`). */
   quiet?: boolean;
 }

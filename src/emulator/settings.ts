@@ -38,7 +38,6 @@ export interface EmulatorSettings {
   /** The fault that decides what event streams carry, if any. */
   streamFault: StreamFault | undefined;
   separator: EventSeparator;
-  shortFinalMessage: boolean;
   quiet: boolean;
 }
 
@@ -128,7 +127,6 @@ export function resolveSettings(options: EmulatorOptions): EmulatorSettings {
     faults,
     streamFault: STREAM_FAULTS.find((fault) => faults.has(fault)),
     separator: faults.has("lf") ? "\n" : faults.has("cr") ? "\r" : "\r\n",
-    shortFinalMessage: options.shortFinalMessage ?? false,
     quiet: options.quiet ?? false,
   };
 }

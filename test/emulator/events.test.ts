@@ -157,13 +157,6 @@ describe("event stream", () => {
     await expect.poll(async () => (await read()).state, { timeout: 10_000 }).toBe("complete");
     expect((await read()).content).toBe(server.expectedReply(PROMPT));
   });
-
-  it("with shortFinalMessage, ends with a message whose content is the reply's first 16 tokens", async () => {
-    const server = await emulator({ replyTokens: 100, shortFinalMessage: true });
-    const { eventsPath } = await startReply(server, PROMPT);
-    const final = JSON.parse(dataPayloads((await http(server, "GET", eventsPath)).body).at(-1)!) as MessageEvent;
-    expect(final.message.content).toBe(replyTokens(PROMPT, 16).join(""));
-  });
 });
 
 describe("replies", () => {

@@ -23,7 +23,6 @@ interface EmulateFlags {
   model?: string[];
   sessionToken?: string;
   secureCookie?: boolean;
-  shortFinalMessage?: boolean;
   quiet?: boolean;
   pendingEventInterval: number;
   workerSlots: number;
@@ -67,7 +66,6 @@ Examples:
   $ oasst emulate --port 8765 --token-delay 30 --pending 3 --pending-interval 500
   $ oasst emulate --sessions 8 --no-rate-limit --connection-close
   $ oasst emulate --fault error-event --reply-tokens 40
-  $ oasst emulate --reply-tokens 200000 --short-final-message --quiet     # benchmarks
 
 It prints two lines to paste into a shell (or read from a script):
   export OASST_BASE_URL=http://127.0.0.1:8765
@@ -91,7 +89,6 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     models: flags.model,
     sessionToken: flags.sessionToken,
     secureCookie: flags.secureCookie ?? false,
-    shortFinalMessage: flags.shortFinalMessage ?? false,
     quiet: flags.quiet ?? false,
     pendingEventIntervalMs: flags.pendingEventInterval,
     workerSlots: flags.workerSlots,
@@ -180,7 +177,6 @@ export function registerEmulateCommand(program: Command): void {
     .option("--model <name...>", "allowed model config names (default: all)", listFlag("model config name", MODEL_NAMES))
     .option("--session-token <token>", "session token to accept (default: a random one)")
     .option("--secure-cookie", "use the __Secure-next-auth.session-token cookie name (as an https site)")
-    .option("--short-final-message", "final message event carries the first 16 tokens only (benchmarks)")
     .option("--quiet", "no request log on stderr")
     .addHelpText("after", EXAMPLES)
     .action((flags: EmulateFlags) => runEmulate(flags));
