@@ -1,19 +1,12 @@
 import { NoSuchModelError, type LanguageModelV3, type ProviderV3 } from "@ai-sdk/provider";
-import type { CookieInput } from "../client/client.js";
-import type { FetchLike } from "../client/http-transport.js";
+import type { ConnectionOptions } from "../client/connection-options.js";
+import type { SessionCookieOptions } from "../provider/options.js";
 import { OpenAssistantLanguageModel, type OpenAssistantModelId } from "./open-assistant-language-model.js";
 
-export interface OpenAssistantProviderSettings {
+/** The provider's connection and cookie options, with the base URL spelled as the AI SDK's providers spell it. */
+export interface OpenAssistantProviderSettings extends Omit<ConnectionOptions, "baseUrl">, SessionCookieOptions {
   /** Site root, may carry a path prefix. Default: env OASST_BASE_URL, else https://open-assistant.io. */
-  baseURL?: string;
-  /** The session cookies, as an object or a `Cookie` header. Default: env OASST_COOKIES. */
-  cookies?: CookieInput;
-  /** http://, https://, socks5://, socks5h:// (user:password allowed). Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY minus NO_PROXY. */
-  proxy?: string;
-  /** Extra headers for every request to the server. */
-  headers?: Record<string, string>;
-  /** Bring your own fetch (then `proxy` is not applied). */
-  fetch?: FetchLike;
+  baseURL?: string | undefined;
 }
 
 export interface OpenAssistantProvider extends ProviderV3 {
@@ -23,13 +16,8 @@ export interface OpenAssistantProvider extends ProviderV3 {
 
 /** An AI SDK provider for an Open-Assistant server: `streamText({ model: openAssistant("OA_SFT_Llama_30B_6"), … })`. */
 export function createOpenAssistant(settings: OpenAssistantProviderSettings = {}): OpenAssistantProvider {
-  const upstream = {
-    baseUrl: settings.baseURL,
-    cookies: settings.cookies,
-    proxy: settings.proxy,
-    headers: settings.headers,
-    fetch: settings.fetch,
-  };
+  const { baseURL, ...connection } = settings;
+  const upstream = { ...connection, baseUrl: baseURL };
   const languageModel = (modelId: OpenAssistantModelId) => new OpenAssistantLanguageModel(modelId, { provider: "open-assistant.chat", upstream });
   const provider = (modelId: OpenAssistantModelId) => languageModel(modelId);
   return Object.assign(provider, {

@@ -1,7 +1,8 @@
 import { ConfigError, ProtocolError } from "../errors.js";
 import { DEFAULT_MAX_LINE_LENGTH, SseLineTooLongError } from "../sse/sse-decoder.js";
 import { ChatEventDecoder } from "./chat-events.js";
-import { HttpTransport, mapFailure, type Call, type FetchLike, type RequestTrailEntry } from "./http-transport.js";
+import type { ConnectionOptions } from "./connection-options.js";
+import { HttpTransport, mapFailure, type Call } from "./http-transport.js";
 import type {
   AssistantMessageRequest,
   ChatEvent,
@@ -21,22 +22,9 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 /** Cookies as an object, or a `Cookie` header string (`a=1; b=2`). */
 export type CookieInput = Record<string, string> | string;
 
-export interface ClientOptions {
-  /** Site root, may carry a path prefix. Default: env OASST_BASE_URL, else https://open-assistant.io. */
-  baseUrl?: string | undefined;
+export interface ClientOptions extends ConnectionOptions {
   /** The session cookies. The client sends exactly these; finding them is the provider's job. */
   cookies?: CookieInput | undefined;
-  /** http://, https://, socks5://, socks5h:// (user:password allowed). Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY, minus NO_PROXY. */
-  proxy?: string | undefined;
-  /** Per request, and the longest wait between two events of the stream (ms; ping comments do not count). Default 60 000. */
-  timeout?: number | undefined;
-  userAgent?: string | undefined;
-  /** Extra headers for every request. */
-  headers?: Record<string, string> | undefined;
-  /** Bring your own fetch (then `proxy` is not applied: your fetch decides). */
-  fetch?: FetchLike | undefined;
-  /** Longest event-stream line accepted (characters). Default 16 MiB. */
-  maxLineLength?: number | undefined;
   /** Most connections the pool opens. Default: as many as requests in flight. */
   connections?: number | undefined;
   /**
@@ -46,10 +34,6 @@ export interface ClientOptions {
    * Not with `proxy` or `fetch`. Default false: the client has a pool of its own.
    */
   shareConnections?: boolean | undefined;
-  /** Environment for OASST_BASE_URL and proxy variables. Default process.env. */
-  env?: NodeJS.ProcessEnv | undefined;
-  /** Called after every request with method, URL, status and time (for a `--verbose` trail). */
-  onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
 }
 
 /** Per-call options. */

@@ -1,7 +1,7 @@
 import type { Accounts } from "../accounts/accounts.js";
 import type { CookieInput } from "../client/client.js";
 import type { BrowserName } from "../cookies/types.js";
-import type { FetchLike, RequestTrailEntry } from "../client/http-transport.js";
+import type { ConnectionOptions } from "../client/connection-options.js";
 import type { ChatEvent, PluginEntry, SamplingParameters } from "../client/wire-types.js";
 import { ConfigError } from "../errors.js";
 import { PROMPT_FORMATS, type PromptFormat } from "./format-prompt.js";
@@ -41,9 +41,8 @@ export interface OpenAssistantWarning {
   cause?: unknown;
 }
 
-export interface OpenAssistantOptions extends SamplingOptions {
-  /** Site root, may carry a path prefix. Default: env OASST_BASE_URL, else https://open-assistant.io. */
-  baseUrl?: string | undefined;
+/** How to log in: the session cookies, or where to find them. */
+export interface SessionCookieOptions {
   /** The session cookies, as an object or a `Cookie` header. Empty or absent: the cookie sources are asked (OASST_COOKIES, cookie files, browsers). */
   cookies?: CookieInput | undefined;
   /** Cookie sources: a folder of cookie files. Default env OASST_COOKIES_DIR, else <config dir>/oasst/cookies. */
@@ -54,16 +53,10 @@ export interface OpenAssistantOptions extends SamplingOptions {
   browser?: BrowserName | undefined;
   /** Cookie sources: read this browser profile directory only. */
   profile?: string | undefined;
-  /** http://, https://, socks5://, socks5h:// with optional user:password. Default: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY minus NO_PROXY. */
-  proxy?: string | undefined;
+}
+
+export interface OpenAssistantOptions extends SamplingOptions, ConnectionOptions, SessionCookieOptions {
   signal?: AbortSignal | undefined;
-  /** Per request, and the longest wait between two events of the stream (ms; ping comments do not count). Default 60 000. */
-  timeout?: number | undefined;
-  userAgent?: string | undefined;
-  /** Extra request headers. */
-  headers?: Record<string, string> | undefined;
-  /** Bring your own fetch (then `proxy` is not applied). */
-  fetch?: FetchLike | undefined;
   /** Plugins for the assistant message (default none). */
   plugins?: PluginEntry[] | undefined;
   /** Every event of the stream as it arrives: queue position (`pending`), tokens, the final message. */
@@ -74,12 +67,6 @@ export interface OpenAssistantOptions extends SamplingOptions {
   maxRetries?: number | undefined;
   /** Called before each retry with the error and the pause. */
   onRetry?: ((info: RetryInfo) => void) | undefined;
-  /** Longest event-stream line accepted (characters). Default 16 MiB. */
-  maxLineLength?: number | undefined;
-  /** Called after every HTTP request (method, URL, status, time): a request trail without secrets. */
-  onRequest?: ((entry: RequestTrailEntry) => void) | undefined;
-  /** Environment to read (OASST_BASE_URL, OASST_COOKIES, proxy variables). Default process.env. */
-  env?: NodeJS.ProcessEnv | undefined;
   /** How the messages become the prompter message: `plain` (default, `formatPrompt`) or `gpt4free` (the seed's `<s>[INST]…[/INST]` wrapper). */
   promptFormat?: PromptFormat | undefined;
   /** The longest a reply may wait in the server's queue (only `pending` events) before a TimeoutError (ms). Default 300 000. */

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NoSuchModelError, UnsupportedFunctionalityError, type LanguageModelV3StreamPart } from "@ai-sdk/provider";
 import { generateText, streamText, type ModelMessage } from "ai";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -234,5 +237,26 @@ describe("the provider", () => {
       "DELETE /api/chat",
     ]);
     expect(emulator.requests.every((request) => request.headers["x-trace"] === "t1" && request.headers["x-call"] === "c1")).toBe(true);
+  });
+  test("take the provider's connection options: a cookies file, a user agent, a request trail", async () => {
+    const emulator = await startEmulator({ quiet: true });
+    running.push(emulator);
+    const dir = await mkdtemp(join(tmpdir(), "oasst-ai-sdk-"));
+    const cookiesFile = join(dir, "cookies.txt");
+    const { hostname } = new URL(emulator.url);
+    await writeFile(cookiesFile, `${hostname}\tFALSE\t/\tFALSE\t0\t${emulator.cookieName}\t${emulator.sessionToken}\n`);
+    const trail: string[] = [];
+    const provider = createOpenAssistant({
+      baseURL: emulator.url,
+      cookiesFile,
+      userAgent: "oasst-test/1",
+      env: {},
+      onRequest: (entry) => trail.push(`${entry.method} ${entry.status ?? "-"}`),
+    });
+    const { text } = await generateText({ model: provider(MODEL), prompt: "Hello" });
+    expect(text).toBe(emulator.expectedReply(prompterContent(HELLO)));
+    expect(trail).toContain("POST 200");
+    expect(emulator.requests.every((request) => request.headers["user-agent"] === "oasst-test/1")).toBe(true);
+    await rm(dir, { recursive: true, force: true });
   });
 });
