@@ -5,6 +5,7 @@ export { maskCookieHeader, redactUrl } from "./redact.js";
 export { OpenAssistant } from "./provider/open-assistant.js";
 export type { AsyncGeneratorProvider, AsyncResult, Message, MessageRole, Messages } from "./provider/provider-types.js";
 export { formatPrompt, type PromptFormat } from "./provider/format-prompt.js";
+export type { Conversation } from "./provider/conversation.js";
 export { Accounts, Account, defaultAccounts, type AccountStatus, type AccountsOptions } from "./accounts/accounts.js";
 export { DEFAULT_RATE_LIMIT, type RateLimit } from "./accounts/rate-limit-ledger.js";
 export { DEFAULT_SAMPLING, type OpenAssistantOptions, type OpenAssistantWarning, type SamplingOptions } from "./provider/options.js";

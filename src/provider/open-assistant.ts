@@ -2,11 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { defaultAccounts } from "../accounts/accounts.js";
 import type { Turn } from "../accounts/turn-queue.js";
 import { cookieHeaderOf, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type CookieInput, type OpenAssistantClient } from "../client/client.js";
-import type { ChatEvent, ChatListRead, MessageRead } from "../client/wire-types.js";
+import type { AssistantMessageRequest, ChatEvent, ChatListRead, MessageRead } from "../client/wire-types.js";
 import { AbortError, AuthError, OpenAssistantError, ReplyCancelledError, ServerError, StreamError } from "../errors.js";
 import { postAssistantMessage } from "./assistant-message.js";
 import { cancelledError, readMessage } from "./message-state.js";
 import { chatClient } from "./chat-client.js";
+import { conversationTurn, type Conversation, type ConversationTurn } from "./conversation.js";
 import { prompterContent } from "./format-prompt.js";
 import { checkOptions, samplingParameters, type OpenAssistantOptions, type OpenAssistantWarning } from "./options.js";
 import type { AsyncResult, Messages } from "./provider-types.js";
@@ -92,7 +93,11 @@ async function* chatEventBatches(
   joinTokens = false,
 ): AsyncGenerator<ChatEvent[], void, undefined> {
   checkOptions(options);
-  const content = prompterContent(messages, options.promptFormat);
+  const { conversation } = options;
+  const posted: ConversationTurn =
+    conversation === undefined
+      ? { content: prompterContent(messages, options.promptFormat), systemPrompt: undefined }
+      : conversationTurn(messages, conversation, options.regenerate ?? false, options.promptFormat);
   const env = options.env ?? process.env;
   const baseUrl = options.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL;
   const cookies: CookieInput = await resolveSessionCookies({ ...options, baseUrl });
@@ -118,11 +123,24 @@ async function* chatEventBatches(
   let turn: Turn | undefined;
   let endReply: (() => void) | undefined;
   let failure: unknown;
+  /** The handle given to `onConversation`: the reply is whole and its chat is kept. */
+  let handed: Conversation | undefined;
   try {
-    const chat = await withRetries(() => createChat(client, options.signal), retry);
-    account.noteAuth(undefined);
+    const continued = typeof conversation === "object" ? conversation : undefined;
+    const chat = continued ? { id: continued.chatId } : await withRetries(() => createChat(client, options.signal), retry);
     chatId = chat.id;
-    const prompter = await withRetries(() => client.postPrompterMessage({ chat_id: chat.id, content, parent_id: null }, request), retry);
+    const { content } = posted;
+    // A regeneration posts no prompter message: its reply answers the conversation's last one.
+    const parentId =
+      content === undefined && continued
+        ? continued.parentId
+        : (
+            await withRetries(
+              () => client.postPrompterMessage({ chat_id: chat.id, content: content ?? "", parent_id: continued?.messageId ?? null }, request),
+              retry,
+            )
+          ).id;
+    account.noteAuth(undefined);
     const line = account.takeTurn(options.signal);
     try {
       for (let step = await line.next(); ; step = await line.next()) {
@@ -141,14 +159,20 @@ async function* chatEventBatches(
       // Leaving early (the consumer stopped, or an abort) gives up the place in the line.
       if (!turn) await line.return(undefined as never);
     }
-    const assistantRequest = {
+    const assistantRequest: AssistantMessageRequest = {
       chat_id: chat.id,
-      parent_id: prompter.id,
+      parent_id: parentId,
       model_config_name: model,
       sampling_parameters: samplingParameters(options),
       plugins: options.plugins ?? [],
+      ...(posted.systemPrompt === undefined ? {} : { system_prompt: posted.systemPrompt }),
     };
     const assistant = await withRetries(() => postAssistantMessage(client, account, assistantRequest, request), retry);
+    const handOver = (): void => {
+      if (conversation === undefined || handed) return;
+      handed = { chatId: chat.id, messageId: assistant.id, parentId };
+      options.onConversation?.(handed);
+    };
     assistantId = assistant.id;
     serverDone = false;
     endReply = account.startReply();
@@ -176,12 +200,14 @@ async function* chatEventBatches(
       // Out of the server's queue: the account's next reply may post its message.
       if (started) turn.release();
       else if (!turn.released) await watch.pending();
+      if (final) handOver();
       yield batch;
       if (failed) throw failed;
     }
     serverDone = true; // the stream ended: the website ends it when the message is finished
     if (!final) {
       final = await finishedMessage(client, chat.id, assistant.id);
+      handOver();
       const last: ChatEvent = { event_type: "message", message: final };
       options.onEvent?.(last);
       yield [last];
@@ -193,7 +219,9 @@ async function* chatEventBatches(
   } finally {
     turn?.release();
     endReply?.();
-    const end = chatId;
+    // A kept chat stays: a continued one holds the history even when this reply failed; a new one once its reply was whole.
+    const kept = typeof conversation === "object" || handed !== undefined;
+    const end = kept ? undefined : chatId;
     const cleanup = (async () => {
       if (end !== undefined) await endChat(client, end, assistantId, serverDone, failure, options);
       await client.close();

@@ -4,6 +4,7 @@ import type { BrowserName } from "../cookies/types.js";
 import type { ConnectionOptions } from "../client/connection-options.js";
 import type { ChatEvent, PluginEntry, SamplingParameters } from "../client/wire-types.js";
 import { ConfigError } from "../errors.js";
+import { checkConversation, type Conversation } from "./conversation.js";
 import { PROMPT_FORMATS, type PromptFormat } from "./format-prompt.js";
 import type { RetryInfo } from "./retry.js";
 
@@ -80,6 +81,17 @@ export interface OpenAssistantOptions extends SamplingOptions, ConnectionOptions
    * waits for it.
    */
   waitUntil?: ((task: Promise<void>) => void) | undefined;
+  /**
+   * Keep the chat and continue it (see docs/conversations.md). `"new"`: a chat that is kept;
+   * a `Conversation` from `onConversation`: only the last (user) message is posted, under that
+   * reply. System messages go to `system_prompt`. A kept chat is deleted by you
+   * (`OpenAssistantClient.deleteChat`, `oasst chats --delete`). Default: a chat per call, deleted.
+   */
+  conversation?: Conversation | "new" | undefined;
+  /** With `conversation`: post another reply to the same user message (a sibling of `conversation.messageId`); `messages` may be empty. */
+  regenerate?: boolean | undefined;
+  /** With `conversation`: called once the reply is whole, with the handle that continues the chat after it. */
+  onConversation?: ((conversation: Conversation) => void) | undefined;
 }
 
 const SAMPLING_KEYS = Object.keys(DEFAULT_SAMPLING) as Array<keyof SamplingParameters>;
@@ -110,6 +122,9 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof OpenAssistantOptions>([
   "queueTimeout",
   "accounts",
   "waitUntil",
+  "conversation",
+  "regenerate",
+  "onConversation",
 ]);
 
 /** JavaScript callers get no type check: an unknown option is refused, never ignored nor sent. */
@@ -119,7 +134,11 @@ export function checkOptions(options: object): void {
       throw new ConfigError(`Unknown option ${JSON.stringify(key)}`, `Known options: ${[...OPTION_KEYS].join(", ")}.`);
     }
   }
-  const { promptFormat, queueTimeout } = options as OpenAssistantOptions;
+  const { promptFormat, queueTimeout, conversation, regenerate } = options as OpenAssistantOptions;
+  checkConversation(conversation);
+  if (regenerate && (conversation === undefined || conversation === "new")) {
+    throw new ConfigError("regenerate needs a conversation to regenerate a reply of", "Pass the `conversation` that onConversation gave for that reply.");
+  }
   if (promptFormat !== undefined && !PROMPT_FORMATS.includes(promptFormat)) {
     throw new ConfigError(`Unknown promptFormat ${JSON.stringify(promptFormat)}`, `Use one of: ${PROMPT_FORMATS.join(", ")}.`);
   }
