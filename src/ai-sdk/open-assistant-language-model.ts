@@ -1,5 +1,6 @@
 import {
   InvalidArgumentError,
+  type SharedV3ProviderMetadata,
   type LanguageModelV3,
   type LanguageModelV3CallOptions,
   type LanguageModelV3GenerateResult,
@@ -10,6 +11,7 @@ import {
 } from "@ai-sdk/provider";
 import type { ChatEvent } from "../client/wire-types.js";
 import { AbortError } from "../errors.js";
+import { checkConversation, type Conversation } from "../provider/conversation.js";
 import { collectReply, streamReply, type ReplyPart, type ReplyRequest, type UpstreamOptions } from "../provider/reply-parts.js";
 import { convertToOpenAssistantMessages } from "./convert-to-open-assistant-messages.js";
 import { mapFinishReason } from "./map-finish-reason.js";
@@ -17,10 +19,17 @@ import { mapFinishReason } from "./map-finish-reason.js";
 /** Model config names of Open-Assistant servers; any other name the server knows works too. */
 export type OpenAssistantModelId = "OA_SFT_Llama_30B_6" | "OA_SFT_Llama2_70B_10" | (string & {});
 
-/** `providerOptions.openAssistant`: Open-Assistant's sampling parameters that the AI SDK has no name for. */
+/** `providerOptions.openAssistant`: Open-Assistant's sampling parameters that the AI SDK has no name for, and conversations. */
 export interface OpenAssistantLanguageModelOptions {
   typicalP?: number;
   repetitionPenalty?: number;
+  /**
+   * `"new"`: keep the chat; a handle (`providerMetadata.openAssistant` of an earlier
+   * result): continue that chat with the prompt's last user message alone (docs/conversations.md).
+   */
+  conversation?: Conversation | "new";
+  /** With a handle: another reply to the same user message. */
+  regenerate?: boolean;
 }
 
 export interface OpenAssistantModelConfig {
@@ -31,7 +40,8 @@ export interface OpenAssistantModelConfig {
 
 /**
  * An Open-Assistant model behind the AI SDK's language-model interface (v3).
- * Each call is one Open-Assistant chat, deleted when the reply ends, fails, or is aborted.
+ * Each call is one Open-Assistant chat, deleted when the reply ends, fails, or is aborted,
+ * unless `providerOptions.openAssistant.conversation` keeps it.
  */
 export class OpenAssistantLanguageModel implements LanguageModelV3 {
   readonly specificationVersion = "v3";
@@ -50,7 +60,7 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
-    const { request, warnings, upstream } = this.#callArgs(options);
+    const { request, warnings, upstream, conversation } = this.#callArgs(options);
     const timestamp = new Date();
     const reply = await collectReply(request, { ...upstream, signal: options.abortSignal });
     return {
@@ -59,11 +69,12 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
       usage: usageOf(reply.completionTokens),
       warnings,
       response: { modelId: this.modelId, timestamp },
+      ...conversation.metadata(),
     };
   }
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
-    const { request, warnings, upstream } = this.#callArgs(options);
+    const { request, warnings, upstream, conversation } = this.#callArgs(options);
     const cancel = new AbortController();
     const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, cancel.signal]) : cancel.signal;
     const raw: ChatEvent[] = [];
@@ -72,7 +83,7 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
       signal,
       onEvent: options.includeRawChunks ? (event) => raw.push(event) : undefined,
     });
-    const parts = streamParts(reply, raw, warnings, this.modelId);
+    const parts = streamParts(reply, raw, warnings, this.modelId, conversation);
     return {
       stream: new ReadableStream<LanguageModelV3StreamPart>({
         async pull(controller) {
@@ -94,7 +105,7 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
   }
 
   /** The call options in Open-Assistant's terms, with a warning for each setting it cannot honour. */
-  #callArgs(options: LanguageModelV3CallOptions): { request: ReplyRequest; warnings: SharedV3Warning[]; upstream: UpstreamOptions } {
+  #callArgs(options: LanguageModelV3CallOptions): { request: ReplyRequest; warnings: SharedV3Warning[]; upstream: UpstreamOptions; conversation: KeptChat } {
     const warnings: SharedV3Warning[] = [];
     const unsupported = (feature: string, details: string) => warnings.push({ type: "unsupported", feature, details });
     if (options.frequencyPenalty)
@@ -105,7 +116,10 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
     if (options.tools?.length) unsupported("tools", "Open-Assistant models cannot call tools: the tools were not sent.");
     const extra = openAssistantOptions(options.providerOptions?.openAssistant);
     const headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
-    const upstream = this.#config.upstream;
+    const conversation = new KeptChat();
+    const upstream: UpstreamOptions = extra.conversation
+      ? { ...this.#config.upstream, conversation: extra.conversation, regenerate: extra.regenerate, onConversation: conversation.keep }
+      : this.#config.upstream;
     return {
       request: {
         model: this.modelId,
@@ -122,7 +136,20 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
       },
       warnings,
       upstream: Object.keys(headers).length ? { ...upstream, headers: { ...upstream.headers, ...headers } } : upstream,
+      conversation,
     };
+  }
+}
+
+/** The handle of a kept chat, once the reply is whole: `providerMetadata.openAssistant`, to pass back in `providerOptions`. */
+class KeptChat {
+  #handle: Conversation | undefined;
+  readonly keep = (handle: Conversation): void => {
+    this.#handle = handle;
+  };
+  metadata(): { providerMetadata?: SharedV3ProviderMetadata } {
+    const handle = this.#handle;
+    return handle ? { providerMetadata: { openAssistant: { chatId: handle.chatId, messageId: handle.messageId, parentId: handle.parentId } } } : {};
   }
 }
 
@@ -132,6 +159,7 @@ async function* streamParts(
   raw: ChatEvent[],
   warnings: SharedV3Warning[],
   modelId: string,
+  conversation: KeptChat,
 ): AsyncGenerator<LanguageModelV3StreamPart, void, undefined> {
   const textId = "0";
   let textStarted = false;
@@ -146,7 +174,7 @@ async function* streamParts(
         yield { type: "text-delta", id: textId, delta: part.text };
       } else if (part.type === "finish") {
         if (textStarted) yield { type: "text-end", id: textId };
-        yield { type: "finish", finishReason: mapFinishReason(part.finishReason), usage: usageOf(part.completionTokens) };
+        yield { type: "finish", finishReason: mapFinishReason(part.finishReason), usage: usageOf(part.completionTokens), ...conversation.metadata() };
       }
     }
     for (const event of raw.splice(0)) yield { type: "raw", rawValue: event };
@@ -174,6 +202,14 @@ function openAssistantOptions(value: unknown): OpenAssistantLanguageModelOptions
     if (field !== undefined && (typeof field !== "number" || !Number.isFinite(field))) {
       throw new InvalidArgumentError({ argument: `providerOptions.openAssistant.${key}`, message: `${key} must be a number, not ${JSON.stringify(field)}` });
     }
+  }
+  try {
+    checkConversation(options.conversation);
+  } catch (error) {
+    throw new InvalidArgumentError({ argument: "providerOptions.openAssistant.conversation", message: (error as Error).message, cause: error });
+  }
+  if (options.regenerate !== undefined && typeof options.regenerate !== "boolean") {
+    throw new InvalidArgumentError({ argument: "providerOptions.openAssistant.regenerate", message: "regenerate must be true or false" });
   }
   return options as OpenAssistantLanguageModelOptions;
 }

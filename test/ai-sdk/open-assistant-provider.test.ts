@@ -260,3 +260,43 @@ describe("the provider", () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe("conversations", () => {
+  test("providerMetadata.openAssistant names the kept chat; passed back in providerOptions, the next turn sends the new message alone", async () => {
+    const { emulator, openAssistant } = await setup({ replyTokens: 5 });
+    const first = await generateText({
+      model: openAssistant(MODEL),
+      prompt: "first turn",
+      providerOptions: { openAssistant: { conversation: "new" } },
+    });
+    const handle = first.providerMetadata?.openAssistant;
+    expect(handle).toEqual({ chatId: expect.any(String), messageId: expect.any(String), parentId: expect.any(String) });
+    expect(emulator.liveChats()).toBe(1);
+
+    const messages: ModelMessage[] = [
+      { role: "user", content: "first turn" },
+      { role: "assistant", content: first.text },
+      { role: "user", content: "second turn" },
+    ];
+    const second = streamText({ model: openAssistant(MODEL), messages, providerOptions: { openAssistant: { conversation: handle! } } });
+    expect(await second.text).toBe(emulator.expectedReply("second turn"));
+    const next = await second.providerMetadata;
+    expect(next?.openAssistant?.chatId).toBe(handle!.chatId);
+    expect(next?.openAssistant?.messageId).not.toBe(handle!.messageId);
+    const prompters = emulator.requests
+      .filter((request) => request.path === "/api/chat/prompter_message")
+      .map((request) => JSON.parse(request.body) as { parent_id: string | null; content: string });
+    expect(prompters.at(-1)).toEqual({ chat_id: handle!.chatId, parent_id: handle!.messageId, content: "second turn" });
+    expect(emulator.liveChats()).toBe(1);
+  });
+
+  test("without the option nothing is kept and no metadata comes back; a broken handle is an InvalidArgumentError", async () => {
+    const { emulator, openAssistant } = await setup({ replyTokens: 3 });
+    const plain = await generateText({ model: openAssistant(MODEL), prompt: "hi" });
+    expect(plain.providerMetadata?.openAssistant).toBeUndefined();
+    expect(emulator.liveChats()).toBe(0);
+    await expect(
+      generateText({ model: openAssistant(MODEL), prompt: "hi", providerOptions: { openAssistant: { conversation: { chatId: "x" } } } }),
+    ).rejects.toMatchObject({ name: "AI_InvalidArgumentError", argument: "providerOptions.openAssistant.conversation" });
+  });
+});
