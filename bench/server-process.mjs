@@ -1,6 +1,6 @@
 /**
  * Starts the benchmark server (bench-server.mjs) in a child process and talks to it:
- * its URL and cookie, `status()` (live chats, requests seen, RSS, CPU time) and `stop()`.
+ * its URL and cookie, `status()` (live chats, RSS, CPU time) and `stop()`.
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -10,7 +10,6 @@ import { URL } from "node:url";
 /**
  * @typedef {object} ServerStatus
  * @property {number} liveChats chats created and not deleted
- * @property {number} requests requests received since the last status
  * @property {number} rss bytes
  * @property {number} cpuMs CPU time the server process used so far (user + system)
  *

@@ -15,7 +15,11 @@ export function maskCookieHeader(header: string): string {
     .join("; ");
 }
 
-/** A URL with its password (and any user info) masked: proxies and base URLs are printed this way. */
+/**
+ * A URL with its credentials masked: proxies and base URLs are printed this way. The
+ * password is masked; so is a user name that stands alone (`http://TOKEN@host`), the
+ * way proxy services take an API token. A user name next to a password stays visible.
+ */
 export function redactUrl(url: string | URL): string {
   let parsed: URL;
   try {
@@ -24,6 +28,7 @@ export function redactUrl(url: string | URL): string {
     return "<invalid URL>";
   }
   if (parsed.password) parsed.password = MASK;
+  else if (parsed.username) parsed.username = MASK;
   return parsed.toString();
 }
 

@@ -197,7 +197,7 @@ export function resolveConnectionSettings(flags: ConnectionFlags, env: NodeJS.Pr
       proxyInEffect = { value: config.proxy, from: config.path };
     }
   }
-  keepSecret(...passwordsOf(baseUrl.value), ...passwordsOf(proxyInEffect?.value));
+  keepSecret(...secretsOf(baseUrl.value), ...secretsOf(proxyInEffect?.value));
   return { baseUrl, proxy, proxyInEffect, timeout: flags.timeout ?? config.timeout, config };
 }
 
@@ -220,14 +220,18 @@ function pick(...candidates: Array<[string | undefined, string]>): Sourced<strin
   return undefined;
 }
 
-/** A URL's password as written and decoded: either form may end up in a message. */
-function passwordsOf(text: string | undefined): string[] {
-  const password = text === undefined ? "" : (urlOrUndefined(text)?.password ?? "");
-  if (!password) return [];
+/**
+ * A URL's secret as written and decoded (either form may end up in a message): its
+ * password, or a user name that stands alone (a token, as redactUrl masks it).
+ */
+function secretsOf(text: string | undefined): string[] {
+  const url = text === undefined ? undefined : urlOrUndefined(text);
+  const secret = url?.password || url?.username || "";
+  if (!secret) return [];
   try {
-    return [password, decodeURIComponent(password)];
+    return [secret, decodeURIComponent(secret)];
   } catch {
-    return [password];
+    return [secret];
   }
 }
 

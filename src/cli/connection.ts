@@ -22,7 +22,7 @@ export function logSettings(log: VerboseLog, settings: ConnectionSettings, cooki
 export async function openClient(flags: ConnectionFlags, log: VerboseLog, onWarning: (message: string) => void): Promise<OpenAssistantClient> {
   const config = await readConfigFile(configFilePath(process.env));
   const settings = resolveConnectionSettings(flags, process.env, config, DEFAULTS);
-  const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, onWarning);
+  const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, onWarning, settings.baseUrl.from);
   logSettings(log, settings, cookies);
   return new OpenAssistantClient({
     baseUrl: settings.baseUrl.value,

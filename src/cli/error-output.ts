@@ -2,6 +2,7 @@ import { OpenAssistantError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
 import { exitCodeFor, type ExitCode } from "./exit-codes.js";
 import { stderrPalette } from "./terminal.js";
+import { stripTerminalEscapes } from "./terminal-escapes.js";
 
 /**
  * Values that must never be printed (cookie values, proxy passwords). Errors are
@@ -26,22 +27,31 @@ export interface ErrorReport {
   status: number | undefined;
 }
 
-export function errorReport(error: unknown): ErrorReport {
+export function errorReport(error: unknown, clean: (text: string) => string = redact): ErrorReport {
   if (error instanceof OpenAssistantError) {
-    return { code: error.code, summary: redact(error.summary), hint: redact(error.hint), status: error.status };
+    return { code: error.code, summary: clean(error.summary), hint: clean(error.hint), status: error.status };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {
     code: "internal",
-    summary: redact(`Unexpected failure: ${message}`),
+    summary: clean(`Unexpected failure: ${message}`),
     hint: "This is a defect of oasst: please report it with the command you ran and its --verbose output.",
     status: undefined,
   };
 }
 
+/**
+ * Text for stderr, which is for people (on a terminal, or in a log read on one later):
+ * server text in it loses its control sequences, then secrets are masked (after, so
+ * that no sequence can split a secret past the mask).
+ */
+export function forStderr(text: string): string {
+  return redact(stripTerminalEscapes(text));
+}
+
 /** The two lines a user sees on stderr: what failed, then what to do. */
 export function printError(error: unknown): void {
-  const { summary, hint } = errorReport(error);
+  const { summary, hint } = errorReport(error, forStderr);
   const colors = stderrPalette();
   process.stderr.write(`${colors.red(colors.bold("error:"))} ${summary}\n`);
   if (hint) process.stderr.write(`${colors.yellow("hint:")} ${hint}\n`);
@@ -55,5 +65,5 @@ export function reportFailure(error: unknown): ExitCode {
 
 /** The line for a warning that does not fail the command (a chat that could not be deleted). */
 export function warningLine(message: string): string {
-  return `${stderrPalette().yellow("warning:")} ${redact(message)}`;
+  return `${stderrPalette().yellow("warning:")} ${forStderr(message)}`;
 }

@@ -1,4 +1,5 @@
 import { parseCookieHeader } from "../cookies/cookie-header.js";
+import { insecureSessionCookieError, lostSessionCookie, splitBySecurity, type HttpsFix } from "../cookies/secure-cookies.js";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
 import type { ConfigFile, ConnectionFlags } from "./config.js";
@@ -20,7 +21,9 @@ interface CookieSourceChoice {
 /**
  * The session cookies, highest first: --cookie, --cookies-file/--browser/--profile,
  * OASST_COOKIES, the config file, then every cookie source getCookies knows.
- * Their values are registered as secrets so that no output can show them.
+ * Their values are registered as secrets so that no output can show them. For a plain
+ * http:// base URL (not loopback) Secure cookies are left out, as browsers leave them
+ * out; a session cookie left out that way is a ConfigError that names --base-url.
  */
 export async function findSessionCookies(
   baseUrl: string,
@@ -28,22 +31,37 @@ export async function findSessionCookies(
   env: NodeJS.ProcessEnv,
   config: ConfigFile,
   onWarning: (message: string) => void,
+  /** Where the base URL came from (--base-url, OASST_BASE_URL, the config file), for the error. */
+  baseUrlFrom = "--base-url",
 ): Promise<SessionCookies> {
-  const found = await lookUp(baseUrl, flags, env, config, onWarning);
+  const site = siteUrl(baseUrl);
+  const fix: HttpsFix = (httpsUrl) => `Pass --base-url ${httpsUrl}${baseUrlFrom === "--base-url" ? "" : ` (the http:// URL came from ${baseUrlFrom})`}.`;
+  const found = await lookUp(site, fix, flags, env, config, onWarning);
   keepSecret(...Object.values(found.cookies));
-  return found;
+  // Cookies given by name (--cookie, OASST_COOKIES, the config file) carry no Secure flag: their names decide.
+  const { sent, leftOut } = splitBySecurity(
+    Object.keys(found.cookies).map((name) => ({ name })),
+    site,
+  );
+  const lost = lostSessionCookie(sent, leftOut);
+  if (lost) throw insecureSessionCookieError(lost, site, found.from, fix);
+  if (leftOut.length === 0) return found;
+  const unsent = new Set(leftOut.map(({ name }) => name));
+  return { ...found, cookies: Object.fromEntries(Object.entries(found.cookies).filter(([name]) => !unsent.has(name))) };
 }
 
 async function lookUp(
-  baseUrl: string,
+  site: URL,
+  fix: HttpsFix,
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv,
   config: ConfigFile,
   onWarning: (message: string) => void,
 ): Promise<SessionCookies> {
+  const sources = (choice: CookieSourceChoice) => fromSources(site, fix, choice, env, onWarning);
   if (flags.cookie !== undefined) return { cookies: fromHeader(flags.cookie, "--cookie"), from: "--cookie" };
   if (flags.cookiesFile || flags.browser || flags.profile) {
-    return { cookies: await fromSources(baseUrl, flags, env, onWarning), from: describeChoice(flags) };
+    return { cookies: await sources(flags), from: describeChoice(flags) };
   }
   if (env.OASST_COOKIES?.trim()) return { cookies: fromHeader(env.OASST_COOKIES, "OASST_COOKIES"), from: "OASST_COOKIES" };
   if (config.cookies !== undefined) {
@@ -51,9 +69,9 @@ async function lookUp(
     return { cookies, from: config.path };
   }
   if (config.cookiesFile || config.browser || config.profile) {
-    return { cookies: await fromSources(baseUrl, config, env, onWarning), from: describeChoice(config, config.path) };
+    return { cookies: await sources(config), from: describeChoice(config, config.path) };
   }
-  return { cookies: await fromSources(baseUrl, {}, env, onWarning), from: "the cookie sources (cookies directory, browsers)" };
+  return { cookies: await sources({}), from: "the cookie sources (cookies directory, browsers)" };
 }
 
 function fromHeader(header: string, where: string): Record<string, string> {
@@ -69,26 +87,32 @@ function fromHeader(header: string, where: string): Record<string, string> {
  * kind of place read; with none named, every source is (its AuthError lists each place).
  */
 async function fromSources(
-  baseUrl: string,
+  site: URL,
+  fix: HttpsFix,
   choice: CookieSourceChoice,
   env: NodeJS.ProcessEnv,
   onWarning: (message: string) => void,
 ): Promise<Record<string, string>> {
-  const { getCookies } = await import("../cookies/get-cookies.js");
+  const { cookiesFor } = await import("../cookies/get-cookies.js");
   const browserNamed = Boolean(choice.browser || choice.profile);
   const named = browserNamed || Boolean(choice.cookiesFile);
   let source: CookieSourceKind | undefined;
   if (choice.cookiesFile && !browserNamed) source = "files";
   else if (browserNamed && !choice.cookiesFile) source = "browsers";
-  return getCookies(hostOf(baseUrl), {
-    cookiesFile: choice.cookiesFile,
-    browser: choice.browser,
-    profile: choice.profile,
-    source,
-    // OASST_COOKIES ranks below the places named on the command line or in the config file.
-    env: named ? { ...env, OASST_COOKIES: undefined } : env,
-    onWarning,
-  });
+  // The URL, not only its host: a plain http:// site gets no Secure cookie.
+  return cookiesFor(
+    site.href,
+    {
+      cookiesFile: choice.cookiesFile,
+      browser: choice.browser,
+      profile: choice.profile,
+      source,
+      // OASST_COOKIES ranks below the places named on the command line or in the config file.
+      env: named ? { ...env, OASST_COOKIES: undefined } : env,
+      onWarning,
+    },
+    fix,
+  );
 }
 
 /** `--cookies-file a.txt, --browser firefox`, or `cookiesFile a.txt in /path/config.json`. */
@@ -98,9 +122,9 @@ function describeChoice(choice: CookieSourceChoice, configPath?: string): string
   return `${parts.join(", ")}${configPath ? ` in ${configPath}` : ""}`;
 }
 
-function hostOf(baseUrl: string): string {
+function siteUrl(baseUrl: string): URL {
   try {
-    return new URL(baseUrl).hostname;
+    return new URL(baseUrl);
   } catch {
     throw new ConfigError(
       `The base URL ${JSON.stringify(redactUrl(baseUrl))} is not a URL`,

@@ -1,6 +1,6 @@
 import type { RequestTrailEntry } from "../client/http-transport.js";
 import { redactUrl } from "../redact.js";
-import { redact } from "./error-output.js";
+import { forStderr } from "./error-output.js";
 import type { Spinner } from "./spinner.js";
 import { stderrPalette } from "./terminal.js";
 
@@ -20,7 +20,8 @@ export class VerboseLog {
 
   line(text: string): void {
     if (!this.#enabled) return;
-    const line = this.#dim(`[oasst] ${redact(text)}`);
+    // A failure in the trail may quote the server.
+    const line = this.#dim(`[oasst] ${forStderr(text)}`);
     if (this.#spinner) this.#spinner.above(line);
     else process.stderr.write(`${line}\n`);
   }

@@ -9,6 +9,14 @@ const HIGH_WATER_CHUNKS = 8;
 /** Stateless without `stream: true`: one serves every body. */
 const utf8 = new TextDecoder();
 
+/** A body read whole went past the reader's limit; the transfer was stopped. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The answer is larger than ${maxBytes} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
 export class BodyQueue {
   readonly #chunks: Uint8Array[] = [];
   #waiting: { resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void } | undefined;
@@ -76,13 +84,14 @@ export class BodyQueue {
     });
   }
 
-  /** The whole body as text: UTF-8, U+FFFD for bad bytes, a leading BOM dropped (as fetch's `text()`). */
-  async text(): Promise<string> {
+  /**
+   * The whole body as text: UTF-8, U+FFFD for bad bytes, a leading BOM dropped (as fetch's `text()`).
+   * Past `maxBytes` it stops the transfer (with the connection, if still streaming) and throws a BodyTooLargeError.
+   */
+  async text(maxBytes = Number.POSITIVE_INFINITY): Promise<string> {
     // A small answer has usually come whole with its head: no read loop then.
-    if (this.#ended && !this.#failure) return decodeAll(this.#chunks.splice(0));
-    const chunks: Uint8Array[] = [];
-    for (let chunk = await this.read(); chunk; chunk = await this.read()) chunks.push(chunk);
-    return decodeAll(chunks);
+    if (this.#ended && !this.#failure && byteLength(this.#chunks) <= maxBytes) return decodeAll(this.#chunks.splice(0));
+    return readWhole(this, maxBytes);
   }
 
   /** Stop reading: what is queued is dropped, and an unfinished transfer is stopped. */
@@ -99,6 +108,27 @@ export class BodyQueue {
     this.#drain = undefined;
     drain?.();
   }
+}
+
+/** Reads `body` to its end as text (as `BodyQueue.text`); past `maxBytes` cancels it and throws a BodyTooLargeError. */
+export async function readWhole(body: { read(): Promise<Uint8Array | undefined>; cancel(): void }, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (let chunk = await body.read(); chunk; chunk = await body.read()) {
+    bytes += chunk.length;
+    if (bytes > maxBytes) {
+      body.cancel();
+      throw new BodyTooLargeError(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  return decodeAll(chunks);
+}
+
+function byteLength(chunks: Uint8Array[]): number {
+  let bytes = 0;
+  for (const chunk of chunks) bytes += chunk.length;
+  return bytes;
 }
 
 function decodeAll(chunks: Uint8Array[]): string {

@@ -17,7 +17,7 @@ export interface ConnectionOptions {
   headers?: Record<string, string> | undefined;
   /** Bring your own fetch (then `proxy` is not applied: your fetch decides). */
   fetch?: FetchLike | undefined;
-  /** Longest event-stream line accepted (characters). Default 16 MiB. */
+  /** Longest event-stream line accepted, and longest event (its data lines together), in characters. Default 16 MiB. */
   maxLineLength?: number | undefined;
   /** Environment for OASST_BASE_URL (and OASST_COOKIES) and the proxy variables. Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;

@@ -1,5 +1,5 @@
 import type { OpenAssistantError } from "../errors.js";
-import type { BodyQueue } from "./body-queue.js";
+import { readWhole, type BodyQueue } from "./body-queue.js";
 import { errorForStatus, type CallContext } from "./http-errors.js";
 
 /**
@@ -12,8 +12,11 @@ export interface HttpResponse {
   /** 2xx. */
   readonly ok: boolean;
   readonly url: string;
-  /** The whole body as text (UTF-8, a leading BOM dropped, as fetch's `text()`). */
-  text(): Promise<string>;
+  /**
+   * The whole body as text (UTF-8, a leading BOM dropped, as fetch's `text()`). Past
+   * `maxBytes` the rest is dropped, with the connection, and a BodyTooLargeError thrown.
+   */
+  text(maxBytes: number): Promise<string>;
   /** The next chunk of the body; undefined at its end. */
   read(): Promise<Uint8Array | undefined>;
   /** Stop reading: the rest of the body is dropped, with the connection if it is still streaming. */
@@ -40,8 +43,8 @@ export class QueuedResponse implements HttpResponse {
     this.ok = status >= 200 && status <= 299;
   }
 
-  text(): Promise<string> {
-    return this.body.text();
+  text(maxBytes: number): Promise<string> {
+    return this.body.text(maxBytes);
   }
 
   read(): Promise<Uint8Array | undefined> {
@@ -78,13 +81,12 @@ export class FetchResponse implements HttpResponse {
     return this.#response.url;
   }
 
-  text(): Promise<string> {
-    return this.#response.text();
+  text(maxBytes: number): Promise<string> {
+    return readWhole(this, maxBytes);
   }
 
   async read(): Promise<Uint8Array | undefined> {
     if (this.#done) return undefined;
-    // The reader is taken on the first read only: an error body is read with text() first.
     this.#reader ??= this.#response.body?.getReader();
     if (!this.#reader) {
       this.#done = true;

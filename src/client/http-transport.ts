@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { AbortError, ConnectionError, ConfigError, OpenAssistantError, ProtocolError, StreamError, TimeoutError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { BodyTooLargeError } from "./body-queue.js";
 import { Connections, sharedConnections, type DirectTarget } from "./connections.js";
 import { Deadline } from "./deadline.js";
 import { parseJsonBody, type CallContext } from "./http-errors.js";
@@ -33,6 +34,8 @@ export interface TransportOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Default per-request timeout, ms. */
   timeout: number;
+  /** Longest body read whole (JSON answers, error bodies), bytes. */
+  maxResponseBytes: number;
   /** Most connections open at once (default: as many as requests in flight). */
   connections?: number | undefined;
   /** Direct connections come from the process's `sharedConnections` (`connections` then does not apply). */
@@ -52,6 +55,7 @@ export interface Call extends CallContext {
 export class HttpTransport {
   readonly baseUrl: URL;
   readonly timeout: number;
+  readonly maxResponseBytes: number;
   readonly #origin: string;
   readonly #basePath: string;
   readonly #headers: Record<string, string>;
@@ -71,6 +75,7 @@ export class HttpTransport {
     this.#origin = this.baseUrl.origin;
     this.#basePath = this.baseUrl.pathname;
     this.timeout = options.timeout;
+    this.maxResponseBytes = options.maxResponseBytes;
     this.#onRequest = options.onRequest;
     this.#headers = {};
     for (const [name, value] of Object.entries({ ...options.headers, "user-agent": options.userAgent })) {
@@ -141,7 +146,7 @@ export class HttpTransport {
   async text(call: Call): Promise<{ status: number; body: string }> {
     const { response, deadline } = await this.open(call);
     try {
-      const body = await response.text();
+      const body = await response.text(this.maxResponseBytes);
       if (!response.ok) throw response.error(body, call);
       return { status: response.status, body };
     } catch (error) {
@@ -234,9 +239,16 @@ export function parseBaseUrl(baseUrl: string): URL {
 export function mapFailure(error: unknown, deadline: Deadline, call: CallContext, url: string, phase: "connect" | "body" | "stream"): OpenAssistantError {
   if (error instanceof OpenAssistantError) return error;
   const init = { chatId: call.chatId, cause: error };
+  if (error instanceof BodyTooLargeError) {
+    return new ProtocolError(`${call.what} answered more than ${byteSize(error.maxBytes)} (the \`maxResponseBytes\` limit); the rest was not read`, {
+      ...init,
+      hint: "Check that the base URL points at an Open-Assistant site; raise `maxResponseBytes` if its answers really are that large.",
+    });
+  }
   if (deadline.timedOut) {
-    const what = phase === "connect" ? "got no answer" : "went silent";
-    return new TimeoutError(`${call.what} ${what} for ${deadline.ms} ms`, deadline.ms, init);
+    // Only the stream's deadline restarts with each event: a whole answer's is one budget, however busy the server was.
+    const what = phase === "connect" ? "got no answer for" : phase === "body" ? "did not finish its answer within" : "went silent for";
+    return new TimeoutError(`${call.what} ${what} ${deadline.ms} ms`, deadline.ms, init);
   }
   if (deadline.userAborted) return new AbortError(`${call.what} was aborted`, init);
   // Through a proxy, undici's own connect and headers timers run with the same budget and may fire first.
@@ -244,9 +256,14 @@ export function mapFailure(error: unknown, deadline: Deadline, call: CallContext
     return new TimeoutError(`${call.what} got no answer for ${deadline.ms} ms`, deadline.ms, init);
   }
   const detail = describeNetworkError(error);
-  // llhttp (Node's parser and undici's) refused the answer's framing: the connection is already closed.
-  if (/^HPE_/.test(String((error as { code?: unknown } | undefined)?.code))) {
-    return new ProtocolError(`${call.what}: the server's answer is not valid HTTP/1.1 (${detail})`, {
+  // llhttp (Node's parser and undici's) refused the answer's framing: the connection is already closed. undici
+  // reports a head it refused while a Content-Length was set (one with Transfer-Encoding too) as a length mismatch.
+  const refusedHead = phase === "connect" && hasCode(error, "UND_ERR_RES_CONTENT_LENGTH_MISMATCH");
+  if (refusedHead || hasCode(error, /^HPE_/)) {
+    const why = refusedHead
+      ? "UND_ERR_RES_CONTENT_LENGTH_MISMATCH: a head with a Content-Length that the parser refused, e.g. one with Transfer-Encoding too"
+      : detail;
+    return new ProtocolError(`${call.what}: the server's answer is not valid HTTP/1.1 (${why})`, {
       ...init,
       hint: "Something between you and the site (a proxy, a load balancer) or the site itself sent a malformed answer; check the base URL.",
     });
@@ -260,14 +277,22 @@ export function mapFailure(error: unknown, deadline: Deadline, call: CallContext
   return new ConnectionError(`${call.what} could not reach ${originOf(url)} (${detail})`, init);
 }
 
-/** Whether the error or one of its causes carries `code`. */
-function hasCode(error: unknown, code: string): boolean {
+/** Whether the error or one of its causes carries `code` (or a code that matches it). */
+function hasCode(error: unknown, code: string | RegExp): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if ((current as { code?: unknown }).code === code) return true;
+    const own = (current as { code?: unknown }).code;
+    if (typeof own === "string" && (typeof code === "string" ? own === code : code.test(own))) return true;
     current = current.cause;
   }
   return false;
+}
+
+/** "8 MiB", "64 KiB", "100 bytes". */
+function byteSize(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 function originOf(url: string): string {

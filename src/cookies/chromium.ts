@@ -15,7 +15,7 @@ export async function readChromiumCookies(cookieDb: string, host: string, platfo
     metaVersion: Number(textOf(query("SELECT value FROM meta WHERE key = 'version'")[0]?.value)) || 0,
     // Whole seconds in SQL: the microsecond count is beyond a double's exact integers.
     rows: query(
-      `SELECT host_key, name, value, encrypted_value, path, expires_utc / 1000000 AS expires_s FROM cookies WHERE host_key IN (${hostKeys.map(() => "?").join(", ")}) ORDER BY creation_utc, rowid`,
+      `SELECT host_key, name, value, encrypted_value, path, is_secure, expires_utc / 1000000 AS expires_s FROM cookies WHERE host_key IN (${hostKeys.map(() => "?").join(", ")}) ORDER BY creation_utc, rowid`,
       hostKeys,
     ),
   }));
@@ -40,7 +40,7 @@ export async function readChromiumCookies(cookieDb: string, host: string, platfo
       }
       value = decrypted.value;
     }
-    cookies.push({ name, value, hostKey, path: textOf(row.path) || "/", expires });
+    cookies.push({ name, value, hostKey, path: textOf(row.path) || "/", expires, secure: numberOf(row.is_secure) !== 0 });
   }
   const problems = [...failures].map(
     ([reason, names]) => `${names.length} cookie${names.length === 1 ? "" : "s"} (${names.join(", ")}) could not be decrypted: ${reason}`,

@@ -13,6 +13,8 @@ import type { BrowserName, CommandRunner, CookieSourceKind, Cookies, StoredCooki
 /** Everything a search needs, checked and with the defaults filled in. */
 export interface SearchSettings {
   host: string;
+  /** Set when the site is a plain http:// URL of a host that is not loopback: its requests carry no Secure cookie. */
+  insecureSite: URL | undefined;
   sources: ReadonlySet<CookieSourceKind>;
   explicit: Cookies | undefined;
   envCookies: string | undefined;
@@ -45,9 +47,9 @@ export interface CookiePlace {
 
 const nothing = (emptyResult: string): PlaceReading => ({ cookies: [], emptyResult, problems: [], notes: [] });
 
-/** Given cookies carry no domain nor expiry: they are the host's, as they are. */
+/** Given cookies carry no domain, expiry nor Secure flag: they are the host's, as they are (a `__Secure-` name still makes one Secure). */
 function givenCookies(cookies: Cookies, host: string): StoredCookie[] {
-  return Object.entries(cookies).map(([name, value]) => ({ name, value, hostKey: host, path: "/", expires: null }));
+  return Object.entries(cookies).map(([name, value]) => ({ name, value, hostKey: host, path: "/", expires: null, secure: false }));
 }
 
 /** Places are found lazily: a search that stops early never lists the browsers' profiles. */

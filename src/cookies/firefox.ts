@@ -92,7 +92,7 @@ export async function readFirefoxCookies(profileDir: string, host: string): Prom
   return withSqliteSnapshot(join(profileDir, FIREFOX_COOKIE_DB), (query) => {
     const schema = numberOf(query("PRAGMA user_version")[0]?.user_version);
     const rows = query(
-      `SELECT name, value, host, path, expiry, originAttributes FROM moz_cookies WHERE host IN (${keys.map(() => "?").join(", ")}) ORDER BY id`,
+      `SELECT name, value, host, path, expiry, isSecure, originAttributes FROM moz_cookies WHERE host IN (${keys.map(() => "?").join(", ")}) ORDER BY id`,
       keys,
     );
     const cookies: StoredCookie[] = [];
@@ -110,6 +110,7 @@ export async function readFirefoxCookies(profileDir: string, host: string): Prom
         hostKey: textOf(row.host),
         path: textOf(row.path) || "/",
         expires: ms > 0 ? new Date(Math.min(ms, LATEST_DATE_MS)) : null,
+        secure: numberOf(row.isSecure) !== 0,
       });
     }
     const notes = otherContexts

@@ -3,21 +3,31 @@ import { AuthError } from "../errors.js";
 import type { SearchSettings } from "./cookie-places.js";
 import { searchCookies } from "./search-cookies.js";
 import { searchSettings } from "./search-settings.js";
+import { HTTPS_BASE_URL_FIX, insecureSessionCookieError, type HttpsFix } from "./secure-cookies.js";
+import { isSessionCookie } from "./session-cookie.js";
 import type { Cookies, FoundCookies, GetCookiesOptions, SearchedPlace } from "./types.js";
 
 const cache = new Map<string, Promise<Cookies>>();
 
 /**
- * The cookies to send to `domain`: given ones, else OASST_COOKIES, else cookie files,
- * else the browsers' profiles on this machine. Throws an AuthError naming every
- * place looked at when none holds a cookie for the domain, a ConfigError for bad options.
+ * The cookies to send to `site` (a host name, or the site's URL): given ones, else
+ * OASST_COOKIES, else cookie files, else the browsers' profiles on this machine. For a
+ * plain http:// URL of a host that is not loopback, Secure cookies are left out, as
+ * browsers leave them out. Throws an AuthError naming every place looked at when none
+ * holds a cookie for the site; a ConfigError for bad options, and when the session
+ * cookie is Secure and the URL plain http.
  */
-export async function getCookies(domain: string, options: GetCookiesOptions = {}): Promise<Cookies> {
-  const settings = await searchSettings(domain, options);
+export async function getCookies(site: string, options: GetCookiesOptions = {}): Promise<Cookies> {
+  return cookiesFor(site, options, HTTPS_BASE_URL_FIX);
+}
+
+/** getCookies, with the caller's words for an https:// base URL in the error for a Secure session cookie (the CLI's --base-url). */
+export async function cookiesFor(site: string, options: GetCookiesOptions, fix: HttpsFix): Promise<Cookies> {
+  const settings = await searchSettings(site, options);
   const key = cacheKey(settings);
   let pending = options.refresh ? undefined : cache.get(key);
   if (!pending) {
-    pending = lookUp(settings, options.onWarning ?? emitWarning);
+    pending = lookUp(settings, options.onWarning ?? emitWarning, fix);
     cache.set(key, pending);
     // Only a success is kept: after a failure the user logs in, and the next call must look again.
     pending.catch(() => {
@@ -28,9 +38,10 @@ export async function getCookies(domain: string, options: GetCookiesOptions = {}
 }
 
 /** Every place looked at and what it held, and the cookies getCookies would return with their sources. Never throws for "none found". */
-export async function findCookies(domain: string, options: GetCookiesOptions = {}): Promise<FoundCookies> {
-  const settings = await searchSettings(domain, options);
-  return searchCookies(settings, { stopEarly: false, onWarning: options.onWarning ?? emitWarning });
+export async function findCookies(site: string, options: GetCookiesOptions = {}): Promise<FoundCookies> {
+  const settings = await searchSettings(site, options);
+  const { cookies, searched } = await searchCookies(settings, { stopEarly: false, onWarning: options.onWarning ?? emitWarning });
+  return { cookies, searched };
 }
 
 /** Forget every cached answer: the next getCookies reads its sources again. */
@@ -49,8 +60,12 @@ export function noCookiesError(host: string, searched: readonly SearchedPlace[],
   });
 }
 
-async function lookUp(settings: SearchSettings, onWarning: (message: string) => void): Promise<Cookies> {
+async function lookUp(settings: SearchSettings, onWarning: (message: string) => void, fix: HttpsFix): Promise<Cookies> {
   const found = await searchCookies(settings, { stopEarly: true, onWarning });
+  const lost = found.insecureSession;
+  if (lost && settings.insecureSite && !found.cookies.some((cookie) => isSessionCookie(cookie.name))) {
+    throw insecureSessionCookieError(lost.cookie, settings.insecureSite, lost.place, fix);
+  }
   if (found.cookies.length === 0) throw noCookiesError(settings.host, found.searched, settings.cookiesDir);
   return Object.fromEntries(found.cookies.map((cookie) => [cookie.name, cookie.value]));
 }

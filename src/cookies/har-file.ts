@@ -30,11 +30,19 @@ export function harCookiesForHost(har: { log: { entries: unknown[] } }, host: st
   return [...byName.values()];
 }
 
-function requestCookies(request: Record<string, unknown>): Array<Pick<StoredCookie, "name" | "value" | "expires">> {
+function requestCookies(request: Record<string, unknown>): Array<Pick<StoredCookie, "name" | "value" | "expires" | "secure">> {
   const listed = Array.isArray(request.cookies) ? request.cookies.filter(isRecord) : [];
   const cookies = listed.flatMap((cookie) =>
     typeof cookie.name === "string" && cookie.name && typeof cookie.value === "string"
-      ? [{ name: cookie.name, value: cookie.value, expires: typeof cookie.expires === "string" ? validDate(cookie.expires) : null }]
+      ? [
+          {
+            name: cookie.name,
+            value: cookie.value,
+            expires: typeof cookie.expires === "string" ? validDate(cookie.expires) : null,
+            // Chromium's HAR export writes the flag; others leave it out.
+            secure: cookie.secure === true,
+          },
+        ]
       : [],
   );
   if (cookies.length > 0) return cookies;
@@ -42,7 +50,7 @@ function requestCookies(request: Record<string, unknown>): Array<Pick<StoredCook
   const headers = Array.isArray(request.headers) ? request.headers.filter(isRecord) : [];
   const header = headers.find((h) => typeof h.name === "string" && h.name.toLowerCase() === "cookie");
   if (!header || typeof header.value !== "string") return [];
-  return Object.entries(parseCookieHeader(header.value)).map(([name, value]) => ({ name, value, expires: null }));
+  return Object.entries(parseCookieHeader(header.value)).map(([name, value]) => ({ name, value, expires: null, secure: false }));
 }
 
 function validDate(text: string): Date | null {

@@ -1,6 +1,6 @@
 /**
  * JSON cookie exports: the array that Cookie-Editor, EditThisCookie and similar
- * extensions write (`{domain, name, value, path, hostOnly, expirationDate}`), and
+ * extensions write (`{domain, name, value, path, hostOnly, expirationDate, secure}`), and
  * `{cookies: [...]}` as Playwright's storage state writes it (`expires`, -1 for a session cookie).
  */
 import { hostKeyOf } from "./domain-match.js";
@@ -23,6 +23,7 @@ export function parseJsonCookieExport(data: unknown): StoredCookie[] | null {
       hostKey: hostKeyOf(domain, entry.hostOnly === false),
       path: typeof entry.path === "string" ? entry.path : "/",
       expires: expiryOf(entry),
+      secure: entry.secure === true,
     });
   }
   return list.length > 0 && cookies.length === 0 ? null : cookies;

@@ -20,7 +20,7 @@ export function parseNetscapeCookies(text: string): StoredCookie[] {
   for (const line of text.split(/\r?\n/)) {
     const fields = netscapeFields(line);
     if (!fields) continue;
-    const [domain, includeSubdomains, path, , expiry, name, value] = fields;
+    const [domain, includeSubdomains, path, secure, expiry, name, value] = fields;
     // Some exporters write fractional seconds (Firefox 142+ extensions).
     const seconds = Number(expiry);
     cookies.push({
@@ -29,6 +29,7 @@ export function parseNetscapeCookies(text: string): StoredCookie[] {
       hostKey: hostKeyOf(domain, includeSubdomains.toUpperCase() === "TRUE"),
       path,
       expires: Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : null,
+      secure: secure.toUpperCase() === "TRUE",
     });
   }
   return cookies;

@@ -11,6 +11,7 @@ import type { SearchSettings } from "./cookie-places.js";
 import { defaultCookiesDir, type PlatformContext } from "./config-dir.js";
 import { normalizeHost } from "./domain-match.js";
 import { FIREFOX_COOKIE_DB } from "./firefox.js";
+import { isSecureContext } from "./secure-cookies.js";
 import { BROWSER_NAMES, COOKIE_SOURCE_KINDS, type BrowserName, type Cookies, type CookieSourceKind, type GetCookiesOptions } from "./types.js";
 
 export async function searchSettings(domain: string, options: GetCookiesOptions): Promise<SearchSettings> {
@@ -32,6 +33,7 @@ export async function searchSettings(domain: string, options: GetCookiesOptions)
   for (const file of cookieFiles) await checkCookieFile(file);
   return {
     host,
+    insecureSite: insecureSiteOf(domain),
     sources: new Set<CookieSourceKind>(source ? [source] : COOKIE_SOURCE_KINDS),
     explicit: explicitCookies(options.cookies),
     envCookies: context.env.OASST_COOKIES,
@@ -42,6 +44,14 @@ export async function searchSettings(domain: string, options: GetCookiesOptions)
     context,
     runCommand: options.runCommand ?? runCommand,
   };
+}
+
+/** A site given as a URL whose requests may not carry Secure cookies; a bare host name is taken as https. */
+function insecureSiteOf(site: string): URL | undefined {
+  if (!site.includes("://")) return undefined;
+  // normalizeHost has already refused a URL that does not parse.
+  const url = new URL(site.trim());
+  return isSecureContext(url) ? undefined : url;
 }
 
 /** Empty objects and blank strings count as not given, as the provider's `cookies` option does. */

@@ -80,4 +80,6 @@ export interface StoredCookie {
   hostKey: string;
   path: string;
   expires: Date | null;
+  /** Sent only over https or to a loopback host (see secure-cookies.ts). */
+  secure: boolean;
 }

@@ -3,10 +3,11 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { IncomingHttpHeaders } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { registerChatRoutes } from "./chat-routes.js";
-import type { EmulatorState, RecordedRequest } from "./emulator-state.js";
+import { recordRequest, type EmulatorState } from "./emulator-state.js";
 import { registerEventsRoute } from "./events-route.js";
 import { registerMessageRoutes } from "./message-routes.js";
 import { replyEmpty, replyText, type EmulatorBindings } from "./node-reply.js";
+import { registerPluginRoutes } from "./plugin-routes.js";
 import { parseRequestBody, readRequestBody } from "./request-body.js";
 import { presentedSessionToken } from "./session-auth.js";
 import { queryParam } from "./website-request.js";
@@ -62,15 +63,19 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
       // The client went away while sending its body: nobody to answer.
       return RESPONSE_ALREADY_SENT;
     }
-    const url = new URL(c.req.url);
-    const recorded: RecordedRequest = {
-      method: c.req.method,
-      path: url.pathname,
-      query: queryRecord(url.searchParams),
-      headers: headerRecord(incoming.headers),
-      body: received.text,
-    };
-    state.requests.push(recorded);
+    const sessionUser = state.users.find(presentedSessionToken(incoming.headers, settings.cookieName));
+    c.set("sessionUser", sessionUser);
+    // Only requests with a session of this server are recorded: anyone who can reach the port could fill the log.
+    if (sessionUser) {
+      const url = new URL(c.req.url);
+      recordRequest(state, {
+        method: c.req.method,
+        path: url.pathname,
+        query: queryRecord(url.searchParams),
+        headers: headerRecord(incoming.headers),
+        body: received.text,
+      });
+    }
     if (settings.faults.has("slow-headers")) {
       // Cut short when the client leaves or the server stops.
       const waited = await delay(SLOW_HEADERS_MS, true, { signal: lifetime.signal }).catch(() => false);
@@ -89,7 +94,7 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
       c.env.outgoing.end();
       return RESPONSE_ALREADY_SENT;
     }
-    const user = state.users.find(presentedSessionToken(c.env.incoming.headers, settings.cookieName));
+    const user = c.var.sessionUser;
     if (settings.faults.has("auth") || !user) return replyEmpty(c, 403);
     c.set("user", user);
     await next();
@@ -98,6 +103,7 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
   registerChatRoutes(app, state, guard);
   registerMessageRoutes(app, state, guard);
   registerEventsRoute(app, state, guard);
+  registerPluginRoutes(app, guard);
 
   app.notFound((c) => replyEmpty(c, 404));
   app.onError((error, c) => {

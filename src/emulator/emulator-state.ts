@@ -13,8 +13,20 @@ export interface RecordedRequest {
   query: Record<string, string>;
   /** Lower-case header names; repeated headers joined as Node joins them. */
   headers: Record<string, string>;
-  /** The raw body as UTF-8 text (at most the 1 MB the body parser keeps). */
+  /** The raw body as UTF-8 text, its first `RECORDED_BODY_CHARS` characters. */
   body: string;
+}
+
+/** What a recorded body keeps: every body the site's API expects fits, a flood of large ones does not pile up. */
+export const RECORDED_BODY_CHARS = 8 * 1024;
+
+/** Adds a request to the log, which keeps the last `settings.recordRequests` ones. */
+export function recordRequest(state: EmulatorState, request: RecordedRequest): void {
+  const { recordRequests } = state.settings;
+  if (recordRequests === 0) return;
+  if (request.body.length > RECORDED_BODY_CHARS) request.body = request.body.slice(0, RECORDED_BODY_CHARS);
+  state.requests.push(request);
+  if (state.requests.length > recordRequests) state.requests.splice(0, state.requests.length - recordRequests);
 }
 
 /** What every route of one emulator shares. */

@@ -36,7 +36,10 @@ export interface Emulator {
   addSession(token?: string): EmulatorSession;
   /** Chats created and not (successfully) deleted. */
   liveChats(): number;
-  /** Every request received, in arrival order. */
+  /**
+   * The requests that presented a session of this server, in arrival order: the last
+   * `recordRequests` (default 1000), each body cut to its first 8 KiB characters.
+   */
   requests: RecordedRequest[];
   /** The exact text the server streams for a prompter message with this content. */
   expectedReply(prompt: string, options?: { maxNewTokens?: number }): string;

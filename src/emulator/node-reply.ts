@@ -20,6 +20,8 @@ export interface EmulatorBindings {
     lifetime: AbortSignal;
     /** The session's user (set by the session check). */
     user: EmulatedUser;
+    /** The user whose session the request presents, if any (looked up before the body parser's answer). */
+    sessionUser: EmulatedUser | undefined;
   };
 }
 
@@ -53,6 +55,13 @@ export function replyText(c: EmulatorContext, status: number, text: string): Res
   outgoing.statusMessage = text;
   outgoing.flushHeaders();
   outgoing.end(text);
+  return RESPONSE_ALREADY_SENT;
+}
+
+/** `res.status(n).send(text)`: the status's own reason phrase, a `Content-Length`, no content-type. */
+export function replySent(c: EmulatorContext, status: number, text: string): Response {
+  c.env.outgoing.writeHead(status, { "Content-Length": Buffer.byteLength(text) });
+  c.env.outgoing.end(text);
   return RESPONSE_ALREADY_SENT;
 }
 

@@ -45,6 +45,8 @@ export interface EmulatorOptions {
   models?: string[];
   /** Faults for this server; default none. */
   faults?: Fault[];
+  /** How many requests `requests` keeps: the last ones that presented a session of the server. Default 1000; 0: none. */
+  recordRequests?: number;
   /** No request log. Default false: one line per request on stderr (`oasst emulate: GET /api/chat 200`). */
   quiet?: boolean;
 }

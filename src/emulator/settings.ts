@@ -38,6 +38,8 @@ export interface EmulatorSettings {
   /** The fault that decides what event streams carry, if any. */
   streamFault: StreamFault | undefined;
   separator: EventSeparator;
+  /** Requests kept in `requests` (the last ones with a valid session). */
+  recordRequests: number;
   quiet: boolean;
 }
 
@@ -127,6 +129,7 @@ export function resolveSettings(options: EmulatorOptions): EmulatorSettings {
     faults,
     streamFault: STREAM_FAULTS.find((fault) => faults.has(fault)),
     separator: faults.has("lf") ? "\n" : faults.has("cr") ? "\r" : "\r\n",
+    recordRequests: checkNumber("recordRequests", options.recordRequests, 1000, 0, true),
     quiet: options.quiet ?? false,
   };
 }

@@ -3,6 +3,11 @@ import type { Message } from "../provider/provider-types.js";
 import { convertOpenAIMessages } from "./convert-openai-messages.js";
 import { invalidRequest, unsupported } from "./openai-errors.js";
 
+/** OpenAI's limit: each stop string is looked for in every piece of the reply. */
+export const MAX_STOP_STRINGS = 4;
+/** Far beyond any real stop string; it bounds the text held back and searched per piece. */
+export const MAX_STOP_LENGTH = 1_000;
+
 /** A checked `POST /v1/chat/completions` body, in the provider's terms. */
 export interface ChatCompletionRequest {
   model: string;
@@ -118,7 +123,12 @@ function optionalNumber(fields: Body, key: string, rule: { integer?: boolean; mi
 
 function stopStrings(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value;
-  throw invalidRequest("`stop` must be a string or an array of strings.", "stop");
+  const stops: unknown[] = Array.isArray(value) ? value : [value];
+  if (!stops.every((item): item is string => typeof item === "string")) throw invalidRequest("`stop` must be a string or an array of strings.", "stop");
+  if (stops.length > MAX_STOP_STRINGS) {
+    throw invalidRequest(`\`stop\` may hold at most ${MAX_STOP_STRINGS} strings, not ${stops.length}.`, "stop");
+  }
+  const long = stops.findIndex((stop) => stop.length > MAX_STOP_LENGTH);
+  if (long >= 0) throw invalidRequest(`Each \`stop\` string may be at most ${MAX_STOP_LENGTH} characters long; stop[${long}] is longer.`, "stop");
+  return stops;
 }

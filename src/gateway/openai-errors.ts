@@ -66,7 +66,7 @@ export function toGatewayError(error: unknown, secrets: readonly string[], shutt
   if (!(error instanceof OpenAssistantError)) {
     return new GatewayError(500, "The gateway failed unexpectedly; see its log.", { code: "internal_error" });
   }
-  const message = redactSecrets([error.summary, error.hint].filter(Boolean).join(". "), secrets);
+  const message = maskSecrets([error.summary, error.hint].filter(Boolean).join(". "), secrets);
   const retryAfterSeconds =
     (error instanceof RateLimitError || error instanceof ServerBusyError) && error.retryAfterMs !== undefined
       ? Math.ceil(error.retryAfterMs / 1000)
@@ -84,4 +84,31 @@ export function toGatewayError(error: unknown, secrets: readonly string[], shutt
   // The caller's request was checked already: a ConfigError now is the gateway's own setup (base URL, proxy, cookies).
   if (error instanceof ConfigError) return new GatewayError(500, message, { code: "gateway_misconfigured" });
   return new GatewayError(502, message, { code: `upstream_${error.code}` });
+}
+
+/** The shortest secret masked, as `redactSecrets` does: shorter ones are too common. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * `text` with every secret masked, also the beginning of one that an ellipsis cuts off:
+ * a server's plain-text message is quoted up to a length, and the cut may fall inside a
+ * quoted cookie.
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  const parts = redactSecrets(text, secrets).split("…");
+  return parts.map((part, index) => (index === parts.length - 1 ? part : redactSecrets(part, [cutSecret(part, secrets)]))).join("…");
+}
+
+/** The longest end of `text` that begins a secret, or "". */
+function cutSecret(text: string, secrets: readonly string[]): string {
+  let longest = "";
+  for (const secret of secrets) {
+    for (let length = Math.min(secret.length - 1, text.length); length >= MIN_SECRET_LENGTH && length > longest.length; length--) {
+      if (text.endsWith(secret.slice(0, length))) {
+        longest = secret.slice(0, length);
+        break;
+      }
+    }
+  }
+  return longest;
 }

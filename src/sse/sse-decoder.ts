@@ -7,7 +7,8 @@
  * Differences from the standard, on purpose:
  * - `end()` delivers a last event even without its trailing blank line
  *   (servers that close right after the final event's data line).
- * - A line longer than `maxLineLength` characters is an error, not unbounded memory.
+ * - A line longer than `maxLineLength` characters, or an event whose data lines add up to
+ *   more than `maxEventLength`, is an error, not unbounded memory.
  */
 
 export interface SseEvent {
@@ -22,6 +23,8 @@ export interface SseEvent {
 export interface SseDecoderOptions {
   /** Longest line accepted, in UTF-16 code units. Default 16 MiB. */
   maxLineLength?: number;
+  /** Longest data of one event (its `data:` lines joined), in UTF-16 code units. Default `maxLineLength`. */
+  maxEventLength?: number;
   /** Called with each valid `retry:` value (ms). */
   onRetry?: (ms: number) => void;
 }
@@ -32,6 +35,13 @@ export class SseLineTooLongError extends Error {
   constructor(readonly maxLineLength: number) {
     super(`An event-stream line is longer than ${maxLineLength} characters`);
     this.name = "SseLineTooLongError";
+  }
+}
+
+export class SseEventTooLongError extends Error {
+  constructor(readonly maxEventLength: number) {
+    super(`An event-stream event's data is longer than ${maxEventLength} characters`);
+    this.name = "SseEventTooLongError";
   }
 }
 
@@ -97,6 +107,7 @@ function completeLength(bytes: Uint8Array): number {
 
 export class SseDecoder {
   readonly #maxLineLength: number;
+  readonly #maxEventLength: number;
   readonly #onRetry: ((ms: number) => void) | undefined;
   readonly #text = new Utf8StreamDecoder();
   /** Start of a line not yet terminated. */
@@ -110,6 +121,7 @@ export class SseDecoder {
 
   constructor(options: SseDecoderOptions = {}) {
     this.#maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.#maxEventLength = options.maxEventLength ?? this.#maxLineLength;
     this.#onRetry = options.onRetry;
   }
 
@@ -230,6 +242,12 @@ export class SseDecoder {
   }
 
   #appendData(value: string): void {
+    // Short data lines without a blank line between them would otherwise grow one event without end.
+    const length = this.#data === undefined ? value.length : this.#data.length + 1 + value.length;
+    if (length > this.#maxEventLength) {
+      this.#data = undefined;
+      throw new SseEventTooLongError(this.#maxEventLength);
+    }
     this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
   }
 
