@@ -15,12 +15,14 @@ export {
   DEFAULT_BASE_URL,
   DEFAULT_USER_AGENT,
   DEFAULT_TIMEOUT_MS,
+  type ChatUpdate,
   type ClientOptions,
   type CookieInput,
   type EventStreamTarget,
   type ListChatsQuery,
   type RequestOptions,
   type EventStreamOptions,
+  type Vote,
 } from "./client/client.js";
 export type { FetchLike, RequestTrailEntry } from "./client/http-transport.js";
 export { closeIdleConnections } from "./client/connections.js";

@@ -60,16 +60,16 @@ export function samplingFlagParser(key: SamplingKey): (text: string) => number |
   return (text) => checkSamplingValue(key, text, SAMPLING_RULES[key].flag) ?? NONE;
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
- * A timeout in ms from `90` (seconds), `90s`, `1500ms` or `2m`; 0 turns the limit off.
+ * A timeout in ms from `90` (seconds), `90s`, `1500ms`, `2m` or `24h`; 0 turns the limit off.
  * A config file may give a plain number (seconds) too.
  */
 export function checkTimeout(value: unknown, where: string): number {
-  const fix = "Give seconds (90), or a number with a unit: 1500ms, 90s, 2m; 0 waits forever.";
+  const fix = "Give seconds (90), or a number with a unit: 1500ms, 90s, 2m, 1h; 0 waits forever.";
   const text = typeof value === "number" ? String(value) : value;
-  const match = typeof text === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text) : null;
+  const match = typeof text === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text) : null;
   if (!match) {
     const negative = typeof text === "string" && /^\s*-/.test(text);
     throw new ConfigError(`${where} must be a ${negative ? "positive " : ""}duration, not ${JSON.stringify(value)}`, fix);

@@ -1,25 +1,35 @@
 import { createInterface, type Interface } from "node:readline";
+import type { OpenAssistantClient } from "../client/client.js";
+import type { Conversation } from "../provider/conversation.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Message } from "../provider/provider-types.js";
+import { keptChatLine } from "./chat-thread.js";
 import { printError } from "./error-output.js";
 import { streamReply } from "./reply-stream.js";
 import type { Spinner } from "./spinner.js";
 import { onStopSignals } from "./stop-signals.js";
 import { stderrPalette, stdoutPalette } from "./terminal.js";
+import { stripTerminalEscapes } from "./terminal-escapes.js";
 
 export interface SessionOptions {
   model: string;
-  /** Sent as the first message of every request when set. */
+  /** Sent with every message, as the reply's system prompt, when set. */
   system: string | undefined;
-  /** The provider's options for every reply (the session adds the abort signal). */
+  /** The provider's options for every reply (the session adds the conversation and the abort signal). */
   provider: OpenAssistantOptions;
+  /** For votes; the caller closes it. */
+  client: OpenAssistantClient;
   spinner: Spinner;
   /** Shown in the greeting, already redacted. */
   serverLabel: string;
+  /** A chat to go on with (`oasst chat --continue`): the reply to continue from, and the exchange it ends, shown first. */
+  continued?: { conversation: Conversation; prompt: string; reply: string } | undefined;
 }
 
 const HELP = [
-  "/reset         forget the conversation",
+  "/new           start a new chat; the current one stays on the site (/reset does the same)",
+  "/retry         another reply to your last message, in place of the last reply",
+  "/good, /bad    vote the last reply up or down",
   "/model NAME    switch the model (/model alone shows it)",
   "/help          this list",
   "/exit          leave (Ctrl-D at an empty prompt does too)",
@@ -27,14 +37,20 @@ const HELP = [
 ].join("\n");
 
 /**
- * The interactive chat: one conversation, sent whole with each message (the
- * provider formats it as the seed does). Ctrl-C during a reply stops that reply
- * and deletes its chat; Ctrl-C or Ctrl-D at an empty prompt ends the session.
+ * The interactive chat: one chat on the server, kept, continued with each message (only
+ * the new message is sent; the server holds the history). A failed or stopped reply
+ * leaves the chat where it was: the next message goes on from the last whole reply.
+ * Ctrl-C during a reply stops that reply; Ctrl-C or Ctrl-D at an empty prompt ends the
+ * session, which then names the kept chat on stderr.
  */
 export async function runInteractiveSession(options: SessionOptions): Promise<void> {
   const out = stdoutPalette();
-  const conversation: Message[] = [];
+  /** Where the next message goes: under this reply, or (undefined) into a new chat. */
+  let conversation: Conversation | undefined = options.continued?.conversation;
+  /** The chat of the last whole reply: it outlives `/new`, and is named on leaving. */
+  let lastChatId = conversation?.chatId;
   let model = options.model;
+  const systemMessages: Message[] = options.system ? [{ role: "system", content: options.system }] : [];
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,
@@ -46,17 +62,55 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
   rl.on("close", () => process.stdout.write("\n"));
 
   const note = (text: string) => process.stdout.write(`${out.dim(text)}\n`);
-  process.stderr.write(stderrPalette().dim(`oasst chat: ${model} at ${options.serverLabel}. /help lists the commands; Ctrl-D leaves.\n`));
+  const shown = (text: string) => (process.stdout.isTTY ? stripTerminalEscapes(text) : text);
+  const label = out.green("assistant> ");
+  const reply = async (messages: Message[], regenerate: boolean): Promise<boolean> => {
+    const provider: OpenAssistantOptions = {
+      ...options.provider,
+      conversation: conversation ?? "new",
+      ...(regenerate ? { regenerate: true } : {}),
+      onConversation: (handle) => {
+        conversation = handle;
+        lastChatId = handle.chatId;
+      },
+    };
+    return replyStopped(rl, model, messages, provider, options.spinner, label);
+  };
+  const vote = async (score: 1 | -1) => {
+    if (!conversation) {
+      note("There is no reply to vote on yet.");
+      return;
+    }
+    try {
+      await options.client.vote({ chatId: conversation.chatId, messageId: conversation.messageId, score });
+      note(score > 0 ? "voted: good" : "voted: bad");
+    } catch (error) {
+      printError(error);
+    }
+  };
+
+  const continuing = options.continued ? `, continuing chat ${stripTerminalEscapes(options.continued.conversation.chatId)}` : "";
+  process.stderr.write(stderrPalette().dim(`oasst chat: ${model} at ${options.serverLabel}${continuing}. /help lists the commands; Ctrl-D leaves.\n`));
+  if (options.continued) {
+    process.stdout.write(`${out.bold(out.cyan("you> "))}${shown(options.continued.prompt)}\n${label}${shown(options.continued.reply)}\n`);
+  }
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
+    let terminated = false;
     if (text.startsWith("/")) {
       const [command = "", ...rest] = text.split(/\s+/);
       const argument = rest.join(" ");
       if (command === "/exit" || command === "/quit") break;
-      if (command === "/reset") {
-        conversation.length = 0;
-        note("The conversation is cleared.");
+      if (command === "/new" || command === "/reset") {
+        const previous = conversation ? ` The last one stays on the site: oasst chat --continue ${stripTerminalEscapes(conversation.chatId)}` : "";
+        conversation = undefined;
+        note(`New chat: your next message starts it.${previous}`);
+      } else if (command === "/retry") {
+        if (conversation) terminated = await reply(systemMessages, true);
+        else note("There is no reply to retry yet.");
+      } else if (command === "/good" || command === "/bad") {
+        await vote(command === "/good" ? 1 : -1);
       } else if (command === "/model") {
         if (argument) model = argument;
         note(`model: ${model}`);
@@ -66,16 +120,13 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
         note(`Unknown command ${command}: /help lists the commands.`);
       }
     } else if (text) {
-      conversation.push({ role: "user", content: line });
-      const messages: Message[] = options.system ? [{ role: "system", content: options.system }, ...conversation] : [...conversation];
-      const { reply, terminated } = await replyOrUndefined(rl, model, messages, options, out.green("assistant> "));
-      if (reply === undefined) conversation.pop();
-      else conversation.push({ role: "assistant", content: reply });
-      if (terminated) break;
+      terminated = await reply([...systemMessages, { role: "user", content: line }], false);
     }
+    if (terminated) break;
     rl.prompt();
   }
   rl.close();
+  if (lastChatId !== undefined) process.stderr.write(`${keptChatLine(lastChatId)}\n`);
 }
 
 /** Ctrl-C at the prompt: with text typed, drop it (as shells do); on an empty line, leave. */
@@ -92,16 +143,17 @@ function onPromptInterrupt(rl: Interface): void {
 /**
  * One reply, with Ctrl-C as a real SIGINT: the terminal leaves raw mode while the
  * reply streams, so the keystroke reaches the process even though readline is paused.
- * The reply is undefined when it failed or was stopped (the error is printed). SIGTERM
- * and SIGHUP stop it too (its chat is deleted) and end the session (`terminated`).
+ * A failure is printed, a stop noted; either way the session goes on. SIGTERM and SIGHUP
+ * stop the reply too and end the session: the result is true then.
  */
-async function replyOrUndefined(
+async function replyStopped(
   rl: Interface,
   model: string,
   messages: Message[],
-  options: SessionOptions,
+  provider: OpenAssistantOptions,
+  spinner: Spinner,
   label: string,
-): Promise<{ reply: string | undefined; terminated: boolean }> {
+): Promise<boolean> {
   const controller = new AbortController();
   let terminated = false;
   const stopListening = onStopSignals((signal) => {
@@ -111,17 +163,16 @@ async function replyOrUndefined(
   rl.pause();
   setRawMode(rl, false);
   try {
-    const reply = await streamReply(model, messages, { ...options.provider, signal: controller.signal }, { json: false, spinner: options.spinner, label });
-    return { reply, terminated };
+    await streamReply(model, messages, { ...provider, signal: controller.signal }, { json: false, spinner, label });
   } catch (error) {
     if (controller.signal.aborted) process.stdout.write(`${stdoutPalette().dim("(reply stopped)")}\n`);
     else printError(error);
-    return { reply: undefined, terminated };
   } finally {
     stopListening();
     setRawMode(rl, true);
     rl.resume();
   }
+  return terminated;
 }
 
 /** Only a readline that edits lines itself (stdout a terminal too) runs the terminal in raw mode. */

@@ -22,6 +22,7 @@ program.addHelpText(
   `
 Examples:
   $ oasst chat "Hello"
+  $ oasst chat --continue "And then?"
   $ oasst models
   $ oasst chats --delete-all
 Run \`oasst <command> --help\` for a command's flags and examples; docs/cli.md has them all.`,

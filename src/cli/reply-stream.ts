@@ -1,8 +1,10 @@
+import type { Conversation } from "../provider/conversation.js";
 import { OpenAssistant } from "../provider/open-assistant.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Messages } from "../provider/provider-types.js";
 import { jsonLineForEvent, writeJsonLine } from "./json-events.js";
 import type { Spinner } from "./spinner.js";
+import { TerminalTextFilter } from "./terminal-escapes.js";
 
 export interface ReplyView {
   /** One JSON object a line instead of the text. */
@@ -11,6 +13,8 @@ export interface ReplyView {
   spinner: Spinner;
   /** Written before the first piece of text (the interactive session's `assistant> `). */
   label?: string;
+  /** The kept chat's handle once the reply is whole (`onConversation`'s): --json adds it to the `message` line. */
+  conversation?: () => Conversation | undefined;
 }
 
 /** What the spinner says for a queue position; 0 means the reply is being generated. */
@@ -21,19 +25,28 @@ function queueText(position: number, size: number): string {
 /**
  * Stream one reply to stdout as it arrives and return its final text (the
  * server's `message` content when it sent one: it is authoritative).
- * Errors propagate; the provider has deleted the chat by then.
+ * On a terminal the text shown loses its control sequences (the server's text must
+ * not drive the terminal); piped, and in the returned text, it stays as the server sent it.
+ * Errors propagate; the provider has deleted the chat by then, unless it is kept.
  */
 export async function streamReply(model: string, messages: Messages, options: OpenAssistantOptions, view: ReplyView): Promise<string> {
   const { json, spinner } = view;
   let streamed = "";
   let lineOpen = false;
   let final: string | undefined;
+  const terminal = process.stdout.isTTY === true ? new TerminalTextFilter() : undefined;
   const write = (text: string) => {
     spinner.stop();
-    if (!streamed && view.label) process.stdout.write(view.label);
-    process.stdout.write(text);
+    if (!streamed && view.label) {
+      process.stdout.write(view.label);
+      lineOpen = true;
+    }
     streamed += text;
-    lineOpen = !text.endsWith("\n");
+    const shown = terminal ? terminal.push(text) : text;
+    if (shown) {
+      process.stdout.write(shown);
+      lineOpen = !shown.endsWith("\n");
+    }
   };
   // Ends the reply's last line before anything else is printed (the chat's deletion in the --verbose trail).
   const endLine = () => {
@@ -44,7 +57,7 @@ export async function streamReply(model: string, messages: Messages, options: Op
   try {
     for await (const event of OpenAssistant.streamEvents(model, messages, options)) {
       if (json) {
-        const line = jsonLineForEvent(event);
+        const line = jsonLineForEvent(event, view.conversation?.());
         if (line) writeJsonLine(line);
         if (event.event_type === "message") final = event.message.content ?? undefined;
         continue;

@@ -1,10 +1,13 @@
 import { text } from "node:stream/consumers";
+import { OpenAssistantClient } from "../client/client.js";
 import { AbortError, ConfigError } from "../errors.js";
+import type { Conversation } from "../provider/conversation.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Message } from "../provider/provider-types.js";
 import { redactUrl } from "../redact.js";
 import { configFilePath, readConfigFile, resolveChatSettings, type ChatFlags, type ChatSettings } from "./config.js";
 import { cliAccounts } from "./accounts-state.js";
+import { continuation, keptChatLine, looksLikeChatId, readChat, type Continuation } from "./chat-thread.js";
 import { DEFAULTS, logSettings } from "./connection.js";
 import { warningLine } from "./error-output.js";
 import { ExitCode } from "./exit-codes.js";
@@ -16,21 +19,48 @@ import { Spinner } from "./spinner.js";
 import { onStopSignals, type StopSignal } from "./stop-signals.js";
 import { VerboseLog } from "./verbose-log.js";
 
+/** `oasst chat`'s flags: the settings, and which chat the reply goes into. */
+export interface ChatCommandFlags extends ChatFlags {
+  /** `--continue [id]`: true (no value) for the account's most recent chat. */
+  continue?: string | true;
+  keep?: boolean;
+}
+
+/** The chat a reply goes into: a new one deleted afterwards (the default), a new one kept, or a kept one continued (undefined: the most recent). */
+type ChatTarget = { kind: "once" } | { kind: "keep" } | { kind: "continue"; chatId: string | undefined };
+
 /**
- * `oasst chat`: one reply for a prompt given as an argument or on stdin, or an
+ * `oasst chat`: one reply for a prompt given as arguments or on stdin, or an
  * interactive session when there is neither and stdin is a terminal. With --json,
  * any failure also ends stdout with an error line.
  */
-export async function runChat(promptArgument: string | undefined, flags: ChatFlags): Promise<void> {
+export async function runChat(words: string[], flags: ChatCommandFlags): Promise<void> {
   try {
-    await chat(promptArgument, flags);
+    await chat(words, flags);
   } catch (error) {
     if (flags.json) writeJsonLine(jsonLineForError(error));
     throw error;
   }
 }
 
-async function chat(promptArgument: string | undefined, flags: ChatFlags): Promise<void> {
+/**
+ * The prompt and the chat. commander's `--continue [id]` takes the word after it, if any:
+ * a word that is not a chat id (a UUID) is given back as the prompt's first word. With no
+ * id after `--continue` (other flags came between), a chat id as the prompt's first word names the chat.
+ */
+export function chatTarget(words: string[], flags: ChatCommandFlags): { prompt: string | undefined; target: ChatTarget } {
+  const prompt = (promptWords: string[]) => (promptWords.length > 0 ? promptWords.join(" ") : undefined);
+  if (flags.continue === undefined) return { prompt: prompt(words), target: flags.keep ? { kind: "keep" } : { kind: "once" } };
+  const value = typeof flags.continue === "string" && flags.continue !== "" ? flags.continue : undefined;
+  if (value !== undefined && looksLikeChatId(value)) return { prompt: prompt(words), target: { kind: "continue", chatId: value } };
+  if (value !== undefined) return { prompt: prompt([value, ...words]), target: { kind: "continue", chatId: undefined } };
+  const [first, ...rest] = words;
+  if (first !== undefined && looksLikeChatId(first)) return { prompt: prompt(rest), target: { kind: "continue", chatId: first } };
+  return { prompt: prompt(words), target: { kind: "continue", chatId: undefined } };
+}
+
+async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
+  const { prompt: promptArgument, target } = chatTarget(words, flags);
   const json = flags.json === true;
   const interactive = promptArgument === undefined && process.stdin.isTTY === true;
   if (interactive && json) {
@@ -50,7 +80,7 @@ async function chat(promptArgument: string | undefined, flags: ChatFlags): Promi
   const spinner = new Spinner(!json);
   const log = new VerboseLog(flags.verbose === true, spinner);
   const warn = (message: string) => spinner.above(warningLine(message));
-  const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, warn);
+  const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, warn, settings.baseUrl.from);
   logSettings(log, settings, cookies);
   log.line(`model: ${settings.model.value} (from ${settings.model.from})`);
 
@@ -69,19 +99,50 @@ async function chat(promptArgument: string | undefined, flags: ChatFlags): Promi
       log.line(`retry ${attempt} in ${delayMs} ms after: ${error.summary}`);
     },
   };
-  if (prompt === undefined) {
-    await runInteractiveSession({ model: settings.model.value, system: settings.system, provider, spinner, serverLabel: redactUrl(settings.baseUrl.value) });
+  if (prompt === undefined || target.kind === "continue") {
+    // The API's other calls: reading the chat to continue, votes.
+    const client = new OpenAssistantClient({
+      baseUrl: settings.baseUrl.value,
+      cookies: cookies.cookies,
+      proxy: settings.proxy,
+      timeout: settings.timeout,
+      env: process.env,
+      onRequest: log.request,
+    });
+    try {
+      let continued: Continuation | undefined;
+      if (target.kind === "continue") {
+        continued = continuation(await readChat(client, target.chatId, "--continue"));
+        log.line(`continuing chat ${continued.conversation.chatId} after message ${continued.conversation.messageId}`);
+      }
+      if (prompt === undefined) {
+        const serverLabel = redactUrl(settings.baseUrl.value);
+        await runInteractiveSession({ model: settings.model.value, system: settings.system, provider, client, spinner, serverLabel, continued });
+        return;
+      }
+      await replyOnce(prompt, settings, provider, { json, spinner }, continued?.conversation);
+    } finally {
+      await client.close();
+    }
     return;
   }
-  await replyOnce(prompt, settings, provider, { json, spinner });
+  await replyOnce(prompt, settings, provider, { json, spinner }, target.kind === "keep" ? "new" : undefined);
 }
 
 /**
- * One reply. The first Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it, the provider
- * deletes the chat, and the command exits 130; a second signal exits at once. A reader
- * that closes stdout early (`| head`) stops the reply too, quietly.
+ * One reply, in a chat deleted afterwards (`conversation` undefined), a new kept one
+ * (`"new"`), or a kept one continued. The first Ctrl-C (SIGINT), SIGTERM or SIGHUP stops
+ * it, the provider deletes the chat unless it is kept, and the command exits 130; a second
+ * signal exits at once. A reader that closes stdout early (`| head`) stops the reply too,
+ * quietly. A kept chat is named on stderr (with --json, in the `message` line).
  */
-async function replyOnce(prompt: string, settings: ChatSettings, provider: OpenAssistantOptions, view: { json: boolean; spinner: Spinner }): Promise<void> {
+async function replyOnce(
+  prompt: string,
+  settings: ChatSettings,
+  provider: OpenAssistantOptions,
+  view: { json: boolean; spinner: Spinner },
+  conversation: Conversation | "new" | undefined,
+): Promise<void> {
   const controller = new AbortController();
   let interrupted: StopSignal | undefined;
   let stdoutError: NodeJS.ErrnoException | undefined;
@@ -101,8 +162,11 @@ async function replyOnce(prompt: string, settings: ChatSettings, provider: OpenA
         { role: "user", content: prompt },
       ]
     : [{ role: "user", content: prompt }];
+  let kept: Conversation | undefined;
+  const options: OpenAssistantOptions = conversation === undefined ? provider : { ...provider, conversation, onConversation: (handle) => (kept = handle) };
   try {
-    await streamReply(settings.model.value, messages, { ...provider, signal: controller.signal }, view);
+    await streamReply(settings.model.value, messages, { ...options, signal: controller.signal }, { ...view, conversation: () => kept });
+    if (kept && !view.json) process.stderr.write(`${keptChatLine(kept.chatId)}\n`);
   } catch (caught) {
     if (stdoutError?.code === "EPIPE") return;
     if (stdoutError) throw stdoutError;

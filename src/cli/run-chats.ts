@@ -7,6 +7,7 @@ import { openClient } from "./connection.js";
 import { errorReport, warningLine } from "./error-output.js";
 import { formatTable } from "./table.js";
 import { ignoreClosedPipe, stdoutPalette } from "./terminal.js";
+import { stripTerminalEscapes } from "./terminal-escapes.js";
 import { VerboseLog } from "./verbose-log.js";
 
 export interface ChatsFlags extends ConnectionFlags {
@@ -103,7 +104,8 @@ async function deleteChats(client: OpenAssistantClient, ids: string[], json: boo
       try {
         await client.deleteChat(id);
         deleted.push(id);
-        if (!json) process.stdout.write(`deleted ${id}\n`);
+        // With --delete-all the ids are the server's.
+        if (!json) process.stdout.write(`deleted ${stripTerminalEscapes(id)}\n`);
       } catch (error) {
         failures.push({ id, error });
       }

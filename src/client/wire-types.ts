@@ -30,8 +30,27 @@ export interface ModelConfig {
 export interface PluginApi {
   type: string;
   url: string;
-  has_user_authentication: boolean;
-  is_user_authenticated: boolean;
+  has_user_authentication: boolean | null;
+  /** Some plugins set this one instead of `has_user_authentication`. */
+  is_user_authenticated: boolean | null;
+}
+
+export interface PluginOpenApiParameter {
+  name: string;
+  in_: string;
+  description: string;
+  required: boolean;
+  schema_: unknown;
+}
+
+export interface PluginOpenApiEndpoint {
+  path: string;
+  type: string;
+  summary: string;
+  operation_id: string;
+  url: string;
+  params: PluginOpenApiParameter[];
+  payload: Record<string, unknown> | null;
 }
 
 export interface PluginConfig {
@@ -45,7 +64,7 @@ export interface PluginConfig {
   logo_url: string | null;
   contact_email: string | null;
   legal_info_url: string | null;
-  endpoints: unknown[] | null;
+  endpoints: PluginOpenApiEndpoint[] | null;
 }
 
 export interface PluginEntry {
@@ -53,6 +72,14 @@ export interface PluginEntry {
   enabled?: boolean;
   plugin_config?: PluginConfig | null;
   trusted?: boolean | null;
+}
+
+/** A plugin entry as the server writes it (`GET /api/chat/plugins`): every field present. */
+export interface PluginEntryRead {
+  url: string;
+  enabled: boolean;
+  plugin_config: PluginConfig | null;
+  trusted: boolean | null;
 }
 
 export interface PluginUsed {
@@ -114,6 +141,7 @@ export interface ChatListRead {
   title: string | null;
   hidden: boolean;
   allow_data_use: boolean;
+  /** Only `PUT /api/chat` sets it (the server never moves it); always null in the chat list. */
   active_thread_tail_message_id: string | null;
 }
 
@@ -139,12 +167,22 @@ export interface ModelConfigInfo {
   parameter_configs: ParameterConfig[];
 }
 
+/**
+ * `parent_id` null starts the chat (only while it is empty); otherwise it is a `complete`
+ * assistant message of the same chat, which continues the chat. Several prompter messages
+ * may share a parent.
+ */
 export interface PrompterMessageRequest {
   chat_id: string;
   parent_id: string | null;
   content: string;
 }
 
+/**
+ * The website forwards the whole body but `chat_id`. The parent is a prompter message; a
+ * second assistant message under the same parent is a regeneration (a sibling), and it does
+ * not cancel the first. The server also takes `used_plugin`, but never reads it.
+ */
 export interface AssistantMessageRequest {
   chat_id: string;
   parent_id: string;
@@ -154,6 +192,25 @@ export interface AssistantMessageRequest {
   user_profile?: string | null;
   user_response_instructions?: string | null;
   plugins?: PluginEntry[];
+}
+
+/**
+ * `PUT /api/chat` (the server's `ChatUpdateRequest`). An absent or null field is left as it
+ * is, so a title cannot be cleared; `title` is at most 100 characters.
+ */
+export interface ChatUpdateRequest {
+  chat_id: string;
+  title?: string;
+  hidden?: boolean;
+  allow_data_use?: boolean;
+  active_thread_tail_message_id?: string;
+}
+
+/** `POST /api/chat/vote`: the website refuses any score but -1, 0 and 1. */
+export interface VoteRequest {
+  chat_id: string;
+  message_id: string;
+  score: -1 | 0 | 1;
 }
 
 /** `{"message": …}`: the body of the website's wrapped upstream errors. */

@@ -3,7 +3,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import type { PluginEntry, SamplingParameters } from "../client/wire-types.js";
 import type { EmulatorState } from "./emulator-state.js";
 import { lookUpModel, modelConfigInfos } from "./models.js";
-import { replyInternalError, replyJson, replyText, replyUpstreamError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
+import { replyInternalError, replyJson, replySent, replyUpstreamError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
 import { ASSISTANT_MESSAGE_FIELDS, PROMPTER_MESSAGE_FIELDS, validateBody } from "./pydantic-validation.js";
 import { bodyFields, forwardedJson, interpolated, queryParam } from "./website-request.js";
 import { takeRateLimit } from "./users.js";
@@ -145,7 +145,7 @@ function getMessage(c: EmulatorContext, state: EmulatorState): Response {
 
 function postVote(c: EmulatorContext, state: EmulatorState): Response {
   const { message_id: messageId, score } = bodyFields(c.var.body);
-  if (score !== -1 && score !== 0 && score !== 1) return replyText(c, 400, "Invalid score");
+  if (score !== -1 && score !== 0 && score !== 1) return replySent(c, 400, "Invalid score");
   const message = state.store.message(interpolated(messageId));
   // Not an assistant message, or another user's ("Message not found", caught upstream): an upstream 500, unhandled here.
   if (message?.role !== "assistant" || state.store.anyChat(message.chatId)?.userId !== c.var.user.id) return replyInternalError(c);

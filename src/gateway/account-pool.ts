@@ -67,6 +67,13 @@ export class AccountPool {
     return this.#entries.flatMap((entry) => (entry.cookies === undefined ? [] : cookieHeaderValues(cookieHeaderOf(entry.cookies) ?? "")));
   }
 
+  /** The account with this id (`Account.id`): a kept chat's, which only its account can continue. Undefined when the pool has none. */
+  async find(accountId: string): Promise<ChosenAccount | undefined> {
+    const resolved = await Promise.all(this.#entries.map((entry) => this.#resolve(entry)));
+    const found = resolved.find(({ account }) => account.id === accountId);
+    return found && { account: found.account, upstream: { ...this.#upstream, cookies: found.cookies, accounts: this.#accounts } };
+  }
+
   /** The account for the next reply. */
   async choose(): Promise<ChosenAccount> {
     const resolved = await Promise.all(this.#entries.map((entry) => this.#resolve(entry)));

@@ -1,10 +1,14 @@
 import type { Handler } from "hono";
 import { chatCompletion, completionChunk, completionMeta, usageChunk, usageOf, type CompletionMeta } from "./completion-chunks.js";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./chat-completion-request.js";
-import type { AccountPool } from "./account-pool.js";
+import type { AccountPool, ChosenAccount } from "./account-pool.js";
+import type { ConversationPlan, ConversationStore } from "./conversation-store.js";
+import { ServerError } from "../errors.js";
+import type { Conversation } from "../provider/conversation.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { finishReply, readReply, streamReply, type ReplyPart, type UpstreamOptions } from "../provider/reply-parts.js";
 import { invalidRequest, type GatewayError } from "./openai-errors.js";
+import type { Messages } from "../provider/provider-types.js";
 
 export interface ChatCompletionsDeps {
   /** The accounts replies are spread over. */
@@ -16,7 +20,12 @@ export interface ChatCompletionsDeps {
   describe: (error: unknown) => GatewayError;
   /** Given, answers end with the reply and the chat's delete runs after, handed to this; else the answer waits for it. */
   waitUntil: ((task: Promise<void>) => void) | undefined;
+  /** `conversations`: chats are kept and continued (see ConversationStore); undefined: a chat per request, deleted. */
+  conversations: ConversationStore | undefined;
 }
+
+/** The header that names a reply's chat on the site. */
+export const CHAT_ID_HEADER = "x-oasst-chat-id";
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -38,14 +47,29 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
     const handOver = deps.waitUntil ? (task: Promise<void>) => void (chatEnd = task) : undefined;
     const release = () => settle(chatEnd.then(freeSlot), deps.waitUntil);
     const meta = completionMeta(request.model);
-    let upstream: UpstreamOptions;
+    let chatId: string | undefined;
+    const open = (chosen: ChosenAccount, plan: ConversationPlan | undefined) => {
+      const upstream: UpstreamOptions = { ...chosen.upstream, signal, waitUntil: handOver, onChat: (id) => (chatId = id) };
+      if (!plan || !deps.conversations) return streamReply(request, upstream);
+      const store = deps.conversations;
+      let handle: Conversation | undefined;
+      const parts = streamReply(
+        { ...request, messages: plan.messages },
+        { ...upstream, conversation: plan.conversation, regenerate: plan.regenerate, onConversation: (kept) => (handle = kept) },
+      );
+      return remembered(parts, (text) => {
+        if (handle) store.remember(plan, handle, text, chosen.account.id);
+      });
+    };
+    let reply: AsyncGenerator<ReplyPart, void>;
+    let first: IteratorResult<ReplyPart, void>;
     try {
-      upstream = (await deps.pool.choose()).upstream;
+      // Failures before the first part (auth, rate limit, unknown model) keep their HTTP status.
+      ({ reply, first } = await startReply(deps, request.messages, open));
     } catch (error) {
-      freeSlot();
+      await release();
       throw error;
     }
-    const reply = streamReply(request, { ...upstream, signal, waitUntil: handOver });
     /** Once the reply is whole: the end of its stream and its chat's delete, then the slot. */
     const afterFinish = () =>
       settle(
@@ -54,28 +78,71 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Handler {
           .then(freeSlot),
         deps.waitUntil,
       );
+    const chatHeader: Record<string, string> = chatId ? { [CHAT_ID_HEADER]: chatId } : {};
     if (!request.stream) {
-      const whole = await readReply(reply).catch(async (error: unknown) => {
+      const whole = await readReply(prepend(first, reply)).catch(async (error: unknown) => {
         await release();
         throw error;
       });
       await afterFinish();
-      return c.json(chatCompletion(meta, whole.text, whole.finishReason, usageOf(request.messages, whole.completionTokens)));
-    }
-    let first: IteratorResult<ReplyPart, void>;
-    try {
-      // Failures before the first event (auth, rate limit, unknown model) keep their HTTP status.
-      first = await reply.next();
-    } catch (error) {
-      await release();
-      throw error;
+      return c.json(chatCompletion(meta, whole.text, whole.finishReason, usageOf(request.messages, whole.completionTokens)), 200, chatHeader);
     }
     const frames = completionFrames(first, reply, request, meta, deps.describe, release, afterFinish);
     return new Response(
       eventStream(frames, () => hangUp.abort()),
-      { headers: SSE_HEADERS },
+      { headers: { ...SSE_HEADERS, ...chatHeader } },
     );
   };
+}
+
+/**
+ * The reply and its first part. With conversations, a known history goes to its chat's
+ * account; a chat that is gone from the site (deleted with `oasst chats --delete`, expired)
+ * is forgotten and the history starts a new chat, so that nothing the caller sent is lost.
+ */
+async function startReply(
+  deps: ChatCompletionsDeps,
+  messages: Messages,
+  open: (chosen: ChosenAccount, plan: ConversationPlan | undefined) => AsyncGenerator<ReplyPart, void>,
+): Promise<{ reply: AsyncGenerator<ReplyPart, void>; first: IteratorResult<ReplyPart, void> }> {
+  const store = deps.conversations;
+  let plan = store?.plan(messages);
+  const owner = plan?.account === undefined ? undefined : await deps.pool.find(plan.account);
+  // The account that holds the chat is not among this gateway's: the history starts anew.
+  if (plan && plan.account !== undefined && !owner) plan = { ...plan, conversation: "new", regenerate: false, messages, account: undefined };
+  const reply = open(owner ?? (await deps.pool.choose()), plan);
+  try {
+    return { reply, first: await reply.next() };
+  } catch (error) {
+    const kept = plan?.conversation;
+    if (!store || typeof kept !== "object" || !chatIsGone(error)) throw error;
+    store.forget([kept.chatId]);
+    const fresh = store.plan(messages);
+    const again = open(await deps.pool.choose(), fresh);
+    return { reply: again, first: await again.next() };
+  }
+}
+
+/** The site refused the prompter message under a kept reply: the chat or that message is no more. */
+function chatIsGone(error: unknown): boolean {
+  return error instanceof ServerError && error.summary.includes("/api/chat/prompter_message");
+}
+
+/** The reply's parts, and its text once whole to `onWhole` (before its finish part is passed on). */
+async function* remembered(parts: AsyncGenerator<ReplyPart, void>, onWhole: (text: string) => void): AsyncGenerator<ReplyPart, void, undefined> {
+  let text = "";
+  for await (const part of parts) {
+    if (part.type === "text") text += part.text;
+    else if (part.type === "finish") onWhole(text);
+    yield part;
+  }
+}
+
+/** A generator whose first step was already taken, whole again. */
+async function* prepend(first: IteratorResult<ReplyPart, void>, rest: AsyncGenerator<ReplyPart, void>): AsyncGenerator<ReplyPart, void, undefined> {
+  if (first.done) return;
+  yield first.value;
+  yield* rest;
 }
 
 /** `task` handed to `waitUntil`, or awaited when there is none. */

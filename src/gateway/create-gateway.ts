@@ -8,9 +8,13 @@ import { AccountPool, type GatewaySession } from "./account-pool.js";
 import { apiKeyAuth } from "./api-key-auth.js";
 import { chatCompletionsRoute } from "./chat-completions-route.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
-import { getModelRoute, listModelsRoute } from "./models-route.js";
+import { getModelRoute, listModelsRoute, ModelList } from "./models-route.js";
+import type { OpenAssistantWarning } from "../provider/options.js";
 import type { UpstreamOptions } from "../provider/reply-parts.js";
-import { GatewayError, toGatewayError } from "./openai-errors.js";
+import { GatewayError, maskSecrets, toGatewayError } from "./openai-errors.js";
+import { hostGuard, jsonBodyGuard, originGuard } from "./request-guards.js";
+import type { ConversationStoreOptions } from "./conversation-store.js";
+import { keptChats } from "./kept-chats.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT = 8;
@@ -29,8 +33,19 @@ export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
    * Default: env OASST_API_KEY; none means no check.
    */
   apiKey?: string | undefined;
-  /** Origins allowed to call from a browser (`*` for any). Default: no CORS headers at all. */
+  /**
+   * Origins of web pages allowed to call (`*` for any): they get CORS headers, and a request
+   * with any other `Origin` header is refused with 403. Default: none, so no web page can call.
+   */
   cors?: string | string[] | undefined;
+  /**
+   * Host names the gateway answers to, in the `Host` header (port ignored): exact names,
+   * `*.example.com` for the names under it, `*` for any; others get 403. It stops DNS
+   * rebinding, where a web page reaches the gateway under a name of its own. Default: any
+   * name, as the app does not know where it is served: pass `LOOPBACK_HOSTS` when it
+   * listens on a loopback address (`serveGateway` does so itself).
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number | undefined;
   /** Replies in flight at once. Default 8. */
@@ -46,6 +61,14 @@ export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
    * stop a handler's work when its answer ends. `serveGateway` passes its own.
    */
   waitUntil?: ((task: Promise<void>) => void) | undefined;
+  /**
+   * Keep chats and continue them (docs/conversations.md): a request whose history the gateway
+   * has answered before sends only its new user turn, under the matching reply. `true`: the
+   * mapping in `<config dir>/oasst/conversations.json`, chats deleted on the site 24 h after
+   * their last turn; or the store's options (`file`: none keeps it in memory; `ttlMs`).
+   * Default: a chat per request, deleted.
+   */
+  conversations?: boolean | ConversationStoreOptions | undefined;
 }
 
 /**
@@ -60,25 +83,47 @@ export function createGateway(options: GatewayOptions = {}): Hono {
 
 /** The app, the limiter its replies go through (`serveGateway` waits for it to drain on shutdown) and its accounts. */
 export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter; pool: AccountPool } {
-  const { apiKey: keyOption, cors: corsOrigins, maxBodyBytes, maxConcurrent, maxQueue, shutdown, waitUntil, sessions, ...upstream } = options;
-  const env = upstream.env ?? process.env;
+  const {
+    apiKey: keyOption,
+    cors: corsOrigins,
+    allowedHosts,
+    maxBodyBytes,
+    maxConcurrent,
+    maxQueue,
+    shutdown,
+    waitUntil,
+    sessions,
+    conversations: keep,
+    ...given
+  } = options;
+  const env = given.env ?? process.env;
   const apiKey = keyOption ?? (env.OASST_API_KEY || undefined);
   const limiter = new ConcurrencyLimiter(
     positiveInteger("maxConcurrent", maxConcurrent ?? DEFAULT_MAX_CONCURRENT, 1),
     positiveInteger("maxQueue", maxQueue ?? DEFAULT_MAX_QUEUE, 0),
   );
   const maxBody = positiveInteger("maxBodyBytes", maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 1);
+  const secrets = secretsOf(given, env, apiKey);
+  // Whatever their source (options, a cookie file, a browser): the accounts' cookies once found.
+  const allSecrets = () => [...secrets, ...pool.secrets()];
+  const mask = (text: string) => maskSecrets(text, allSecrets());
+  const upstream: UpstreamOptions = { ...given, onWarning: maskedWarnings(given.onWarning, mask) };
   const pool = new AccountPool(upstream, sessions);
-  const secrets = secretsOf(upstream, env, apiKey);
-  const describe = (error: unknown) => toGatewayError(error, [...secrets, ...pool.secrets()], shutdown?.aborted === true);
+  const describe = (error: unknown) => toGatewayError(error, allSecrets(), shutdown?.aborted === true);
+  const models = new ModelList(pool, shutdown);
+  const conversations = keep ? keptChats(keep, pool, env, shutdown, (message) => console.error(mask(`oasst gateway: ${message}`))) : undefined;
 
   const app = new Hono();
   app.onError((error) => {
+    // The caller's connection closed while its body was read (requestTimeout, a hang-up): no one to answer, nothing to log.
+    if ((error as NodeJS.ErrnoException).code === "ECONNRESET") return new GatewayError(499, "The request was aborted.", { code: "aborted" }).toResponse();
     const answer = describe(error);
-    if (answer.status === 500) console.error(`oasst gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (answer.status === 500) console.error(mask(`oasst gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
     return answer.toResponse();
   });
   app.notFound((c) => new GatewayError(404, `Unknown URL: ${c.req.method} ${c.req.path}`, { code: "unknown_url" }).toResponse());
+  if (allowedHosts !== undefined) app.use("*", hostGuard(allowedHosts));
+  app.use("*", originGuard(corsOrigins));
   if (corsOrigins !== undefined) {
     app.use("*", cors({ origin: corsOrigins, allowHeaders: ["authorization", "content-type"], exposeHeaders: ["retry-after"], maxAge: 600 }));
   }
@@ -90,10 +135,11 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
   });
   if (apiKey) app.use("/v1/*", apiKeyAuth(apiKey));
   app.get("/v1/status", (c) => c.json({ accounts: pool.status() }));
-  app.get("/v1/models", listModelsRoute(pool));
-  app.get("/v1/models/:id{.+}", getModelRoute(pool));
+  app.get("/v1/models", listModelsRoute(models));
+  app.get("/v1/models/:id{.+}", getModelRoute(models));
   app.post(
     "/v1/chat/completions",
+    jsonBodyGuard,
     bodyLimit({
       maxSize: maxBody,
       onError: () => {
@@ -104,7 +150,7 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
         return response;
       },
     }),
-    chatCompletionsRoute({ pool, limiter, shutdown, describe, waitUntil }),
+    chatCompletionsRoute({ pool, limiter, shutdown, describe, waitUntil, conversations }),
   );
   return { app, limiter, pool };
 }
@@ -116,8 +162,32 @@ function positiveInteger(name: string, value: number, min: number): number {
   return value;
 }
 
-/** Everything that must never reach a caller: the cookie values and the API key. */
+/** Header names whose values are credentials. */
+const CREDENTIAL_HEADER = /auth|cookie|token|key|secret|session/i;
+
+/**
+ * What must never reach a caller or a log, known before any request: the given cookie
+ * values, the API key, and credentials in the extra `headers` sent upstream (the whole
+ * value, and its last word: the token of `Bearer <token>`). The cookies found in a file
+ * or a browser are the account pool's `secrets()`.
+ */
 function secretsOf(upstream: UpstreamOptions, env: NodeJS.ProcessEnv, apiKey: string | undefined): string[] {
   const header = cookieHeaderOf(upstream.cookies) ?? env.OASST_COOKIES ?? "";
-  return [...cookieHeaderValues(header), ...(apiKey ? [apiKey] : [])];
+  const credentials = Object.entries(upstream.headers ?? {})
+    .filter(([name]) => CREDENTIAL_HEADER.test(name))
+    .flatMap(([, value]) => [value, value.trim().split(/\s+/).pop() ?? ""]);
+  return [...cookieHeaderValues(header), ...credentials, ...(apiKey ? [apiKey] : [])];
+}
+
+/**
+ * The provider's warnings, masked: a chat that could not be deleted quotes the server's
+ * answer, which may quote the cookie. The cause (the unmasked error) is left out.
+ */
+function maskedWarnings(onWarning: ((warning: OpenAssistantWarning) => void) | undefined, mask: (text: string) => string) {
+  return ({ cause: _cause, ...warning }: OpenAssistantWarning): void => {
+    const masked = { ...warning, message: mask(warning.message) };
+    if (onWarning) onWarning(masked);
+    // As the provider does without `onWarning`: the note that a delete waits is no failure.
+    else if (masked.code !== "reply_still_running") process.emitWarning(masked.message, { code: `OASST_${masked.code.toUpperCase()}` });
+  };
 }

@@ -129,6 +129,7 @@ async function* chatEventBatches(
     const continued = typeof conversation === "object" ? conversation : undefined;
     const chat = continued ? { id: continued.chatId } : await withRetries(() => createChat(client, options.signal), retry);
     chatId = chat.id;
+    options.onChat?.(chat.id);
     const { content } = posted;
     // A regeneration posts no prompter message: its reply answers the conversation's last one.
     const parentId =

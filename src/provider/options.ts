@@ -92,6 +92,8 @@ export interface OpenAssistantOptions extends SamplingOptions, ConnectionOptions
   regenerate?: boolean | undefined;
   /** With `conversation`: called once the reply is whole, with the handle that continues the chat after it. */
   onConversation?: ((conversation: Conversation) => void) | undefined;
+  /** Called as soon as the reply's chat is known (created, or the conversation's): to name it before the reply ends. */
+  onChat?: ((chatId: string) => void) | undefined;
 }
 
 const SAMPLING_KEYS = Object.keys(DEFAULT_SAMPLING) as Array<keyof SamplingParameters>;
@@ -125,6 +127,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof OpenAssistantOptions>([
   "conversation",
   "regenerate",
   "onConversation",
+  "onChat",
 ]);
 
 /** JavaScript callers get no type check: an unknown option is refused, never ignored nor sent. */

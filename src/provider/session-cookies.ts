@@ -17,8 +17,9 @@ export type CookieSourceOptions = Pick<
 /**
  * The cookies to send to the site: the caller's as given, else the cookie sources
  * (OASST_COOKIES, cookie files, browser profiles), which throw an AuthError naming
- * every place looked at when none holds a cookie for the site. The provider, the
- * gateway and the AI SDK provider all find their cookies here.
+ * every place looked at when none holds a cookie for the site (and a ConfigError when
+ * an http:// base URL leaves out a Secure session cookie). The provider, the gateway
+ * and the AI SDK provider all find their cookies here.
  */
 export async function resolveSessionCookies(options: CookieSourceOptions): Promise<CookieInput> {
   if (!isEmptyCookies(options.cookies)) return options.cookies as CookieInput;
@@ -26,7 +27,8 @@ export async function resolveSessionCookies(options: CookieSourceOptions): Promi
   const baseUrl = parseBaseUrl(options.baseUrl ?? env.OASST_BASE_URL ?? DEFAULT_BASE_URL);
   // Loaded on first use: callers that pass cookies never pay for the browser readers.
   const { getCookies } = await import("../cookies/get-cookies.js");
-  return getCookies(baseUrl.hostname, {
+  // The URL, not only its host: a plain http:// site gets no Secure cookie.
+  return getCookies(baseUrl.href, {
     env,
     cookiesDir: options.cookiesDir,
     cookiesFile: options.cookiesFile,

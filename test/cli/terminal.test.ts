@@ -61,49 +61,37 @@ afterEach(async () => {
 afterAll(() => stopTmuxServer());
 
 describe("the interactive session", () => {
-  it("keeps the conversation, sent formatted as the seed does; /reset forgets it", async () => {
+  it("continues one chat: the second message goes under the first reply, alone", async () => {
     const server = await emulator({ replyTokens: 6 });
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
 
     await session.typeLine("Hello there");
-    const first = reply(server, [{ role: "user", content: "Hello there" }]);
-    await session.waitFor(`assistant> ${first}`);
-
+    await session.waitFor(`assistant> ${server.expectedReply("Hello there")}`);
     await session.typeLine("And then?");
-    const conversation: Messages = [
-      { role: "user", content: "Hello there" },
-      { role: "assistant", content: first },
-      { role: "user", content: "And then?" },
-    ];
-    await session.waitFor(`assistant> ${reply(server, conversation)}`);
-    expect(prompterContents(server)[1]).toBe(prompterContent(conversation));
-
-    await session.typeLine("/reset");
-    await session.waitFor("The conversation is cleared.");
-    await session.typeLine("Fresh start");
-    await session.waitFor(`assistant> ${reply(server, [{ role: "user", content: "Fresh start" }])}`);
-    expect(prompterContents(server)[2]).toBe(prompterContent([{ role: "user", content: "Fresh start" }]));
-    expect(server.liveChats()).toBe(0);
+    await session.waitFor(`assistant> ${server.expectedReply("And then?")}`);
+    expect(prompterContents(server)).toEqual(["Hello there", "And then?"]);
+    expect(server.requests.filter((r) => r.method === "POST" && r.path === "/api/chat")).toHaveLength(1);
+    expect(server.liveChats()).toBe(1);
   });
 
-  it("sends --system first, switches models with /model, and shows /help", async () => {
+  it("sends --system with every message as the system prompt, switches models with /model, and shows /help", async () => {
     const server = await emulator({ replyTokens: 4 });
     const session = await pane(["chat", "--system", "Be brief."], server);
     await session.waitFor(/^you> $/m);
     await session.typeLine("/model OA_SFT_Llama_30B_7");
     await session.waitFor("model: OA_SFT_Llama_30B_7");
     await session.typeLine("Hi");
-    await session.waitFor(
-      `assistant> ${reply(server, [
-        { role: "system", content: "Be brief." },
-        { role: "user", content: "Hi" },
-      ])}`,
-    );
-    const assistant = server.requests.find((r) => r.path === "/api/chat/assistant_message");
-    expect(JSON.parse(assistant?.body ?? "{}")).toMatchObject({ model_config_name: "OA_SFT_Llama_30B_7" });
+    await session.waitFor(`assistant> ${server.expectedReply("Hi")}`);
+    await session.typeLine("More");
+    await session.waitFor(`assistant> ${server.expectedReply("More")}`);
+    const assistants = server.requests.filter((r) => r.path === "/api/chat/assistant_message").map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(assistants).toHaveLength(2);
+    for (const body of assistants) expect(body).toMatchObject({ model_config_name: "OA_SFT_Llama_30B_7", system_prompt: "Be brief." });
+    expect(prompterContents(server)).toEqual(["Hi", "More"]);
     await session.typeLine("/help");
-    await session.waitFor("/reset         forget the conversation");
+    await session.waitFor("/new           start a new chat; the current one stays on the site (/reset does the same)");
+    await session.waitFor("/good, /bad    vote the last reply up or down");
   });
 
   it("recalls earlier lines with the up arrow", async () => {
@@ -116,7 +104,7 @@ describe("the interactive session", () => {
     await session.waitFor(/you> first line$/m);
     await session.keys("Enter");
     await eventually(() => prompterContents(server).length === 2, "the recalled line to be sent");
-    expect(prompterContents(server)[1]).toContain("User: first line\nAssistant:");
+    expect(prompterContents(server)[1]).toBe("first line");
   });
 
   it("stops a reply on Ctrl-C, says it waits for the server to finish the reply, deletes its chat and goes on", async () => {
@@ -130,10 +118,12 @@ describe("the interactive session", () => {
     expect(screen).toMatch(waitingLine(server));
     expectDeletedAfterTheReplyEnded(server);
 
-    // The stopped exchange is not part of the conversation: the next prompt is sent alone.
+    // The stopped first reply left nothing to continue: the next prompt starts a new chat.
     await session.typeLine("Short one");
-    await eventually(() => prompterContents(server).length === 2, "the next prompt");
-    expect(prompterContents(server)[1]).toBe(prompterContent([{ role: "user", content: "Short one" }]));
+    await session.waitFor(`assistant> ${server.expectedReply("Short one")}`);
+    expect(prompterContents(server)[1]).toBe("Short one");
+    expect(server.requests.filter((r) => r.method === "POST" && r.path === "/api/chat")).toHaveLength(2);
+    expect(server.liveChats()).toBe(1);
   });
 
   it("leaves with exit status 0 on Ctrl-D at an empty prompt", async () => {

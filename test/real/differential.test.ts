@@ -348,3 +348,192 @@ describe("emulator vs real stack", () => {
     expect(results.emulator).toEqual(results.real);
   });
 });
+
+/** Another assistant message under `parentId` (a continued chat's reply, or a regeneration). */
+async function reply(target: Target, started: Started, parentId: string): Promise<{ answer: Answer; id: string }> {
+  const answer = await send(target, started.cookie, "POST", "/api/chat/assistant_message", {
+    chat_id: started.chatId,
+    parent_id: parentId,
+    model_config_name: MODEL,
+    sampling_parameters: { top_k: 50, top_p: null, typical_p: null, temperature: 0.35, repetition_penalty: 1.1111111111111112, max_new_tokens: 1024 },
+    plugins: [],
+  });
+  return { answer, id: (JSON.parse(answer.text) as { id: string }).id };
+}
+
+/** The final message event's content. */
+async function finalContent(target: Target, started: Started, messageId: string): Promise<string> {
+  const stream = await readStream(target, started.cookie, eventsPath(started, messageId), isFinal);
+  return (JSON.parse(stream.payloads.at(-1)!) as { message: { content: string } }).message.content;
+}
+
+/** A chat read back: normalized, messages in creation order (the real server's order is the database's), each with its parent's place. */
+function threadView(answer: Answer): Record<string, unknown> {
+  const chat = JSON.parse(answer.text) as { messages: Array<{ id: string; parent_id: string | null; created_at: string; role: string; state: string }> };
+  const messages = [...chat.messages].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const place = new Map(messages.map((message, index) => [message.id, index]));
+  return {
+    ...view({ ...answer, text: JSON.stringify({ ...chat, messages }) }),
+    thread: messages.map((message) => [message.role, message.parent_id === null ? null : (place.get(message.parent_id) ?? "elsewhere"), message.state]),
+  };
+}
+
+/** Whether a reply was made from this prompt: the real fake worker echoes it, the emulator's words are a function of it. */
+function repliesTo(target: Target, content: string, prompt: string): boolean {
+  return target.name === "real" ? content.startsWith(`You said: ${prompt}\n\n`) : content === emulator.expectedReply(prompt);
+}
+
+describe("emulator vs real stack: conversations", () => {
+  it("continue a chat: a prompter message under the complete reply, then its reply, made from the new message", async () => {
+    const results = await both(async (target) => {
+      const started = await startReply(target, "First turn");
+      await readStream(target, started.cookie, eventsPath(started), isFinal);
+      const next = await send(target, started.cookie, "POST", "/api/chat/prompter_message", {
+        chat_id: started.chatId,
+        parent_id: started.assistantId,
+        content: "Second turn",
+      });
+      const nextId = (JSON.parse(next.text) as { id: string }).id;
+      const second = await reply(target, started, nextId);
+      const content = await finalContent(target, started, second.id);
+      return {
+        next: view(next),
+        reply: view(second.answer),
+        fromNewPrompt: repliesTo(target, content, "Second turn"),
+        chat: threadView(await send(target, started.cookie, "GET", `/api/chat?chat_id=${started.chatId}`)),
+      };
+    });
+    expect(results.emulator).toEqual(results.real);
+    expect(results.real.next.status).toBe(200);
+    expect(results.real.fromNewPrompt).toBe(true);
+    expect(results.real.chat.thread).toEqual([
+      ["prompter", null, "manual"],
+      ["assistant", 0, "complete"],
+      ["prompter", 1, "manual"],
+      ["assistant", 2, "complete"],
+    ]);
+  });
+
+  it("continue: parents that are not a complete assistant message of this chat, and sibling prompter messages", async () => {
+    const results = await both(async (target) => {
+      const started = await startReply(target, "Thread rules");
+      const { cookie, chatId, prompterId, assistantId } = started;
+      const prompter = (parent: string | null, chat = chatId) =>
+        send(target, cookie, "POST", "/api/chat/prompter_message", { chat_id: chat, parent_id: parent, content: "next" });
+      const whileRunning = view(await prompter(assistantId));
+      await readStream(target, cookie, eventsPath(started), isFinal);
+      const elsewhere = await send(target, cookie, "POST", "/api/chat");
+      const elsewhereId = (JSON.parse(elsewhere.text) as { id: string }).id;
+      return {
+        whileRunning,
+        underPrompter: view(await prompter(prompterId)),
+        underOtherChatsReply: view(await prompter(assistantId, elsewhereId)),
+        first: view(await prompter(assistantId)),
+        sibling: view(await prompter(assistantId)),
+        chat: threadView(await send(target, cookie, "GET", `/api/chat?chat_id=${chatId}`)),
+      };
+    });
+    expect(results.emulator).toEqual(results.real);
+    expect(results.real.whileRunning).toMatchObject({ status: 400, body: '{"message":"Parent message is not complete"}' });
+    expect(results.real.underPrompter).toMatchObject({ status: 400, body: '{"message":"Parent message is not an assistant message"}' });
+    expect(results.real.underOtherChatsReply).toMatchObject({ status: 400, body: '{"message":"Parent message not found"}' });
+    expect([results.real.first.status, results.real.sibling.status]).toEqual([200, 200]);
+  });
+
+  it("regenerate: a second assistant message on the same prompter while the first runs; both complete, both in the chat", async () => {
+    const results = await both(async (target) => {
+      const started = await startReply(target, "Regenerate");
+      const second = await reply(target, started, started.prompterId);
+      const [first, again] = await Promise.all([finalContent(target, started, started.assistantId), finalContent(target, started, second.id)]);
+      return {
+        second: view(second.answer),
+        bothFromThePrompt: repliesTo(target, first, "Regenerate") && repliesTo(target, again, "Regenerate"),
+        chat: threadView(await send(target, started.cookie, "GET", `/api/chat?chat_id=${started.chatId}`)),
+      };
+    });
+    expect(results.emulator).toEqual(results.real);
+    expect(results.real.chat.thread).toEqual([
+      ["prompter", null, "manual"],
+      ["assistant", 0, "complete"],
+      ["assistant", 0, "complete"],
+    ]);
+  });
+
+  it('vote: 200 "" and the score set (the chat id unchecked); a bad score 400; a prompter or another user\'s message 500', async () => {
+    const results = await both(async (target) => {
+      const started = await startReply(target, "Vote on me");
+      const other = await startReply(target, "Not yours");
+      await readStream(target, started.cookie, eventsPath(started), isFinal);
+      await readStream(target, other.cookie, eventsPath(other), isFinal);
+      const vote = (messageId: string, score: unknown, chatId = started.chatId) =>
+        send(target, started.cookie, "POST", "/api/chat/vote", { chat_id: chatId, message_id: messageId, score });
+      const score = async () =>
+        (
+          JSON.parse((await send(target, started.cookie, "GET", `/api/chat/message?chat_id=${started.chatId}&message_id=${started.assistantId}`)).text) as {
+            score: number;
+          }
+        ).score;
+      const up = view(await vote(started.assistantId, 1));
+      const afterUp = await score();
+      const down = view(await vote(started.assistantId, -1, other.chatId));
+      const afterDown = await score();
+      return {
+        up,
+        afterUp,
+        down,
+        afterDown,
+        two: view(await vote(started.assistantId, 2)),
+        text: view(await vote(started.assistantId, "1")),
+        prompter: view(await vote(started.prompterId, 1)),
+        othersMessage: view(await vote(other.assistantId, 1)),
+        unknown: view(await vote("0188e8e8-0000-7000-8000-000000000000", 1)),
+      };
+    });
+    expect(results.emulator).toEqual(results.real);
+    expect(results.real).toMatchObject({ up: { status: 200, body: '""' }, afterUp: 1, afterDown: -1, two: { status: 400, body: "Invalid score" } });
+  });
+
+  it("PUT /api/chat: title, hidden, thread tail; lists with and without hidden chats; failures are 500 text", async () => {
+    const results = await both(async (target) => {
+      const started = await startReply(target, "Put me");
+      await readStream(target, started.cookie, eventsPath(started), isFinal);
+      const { cookie, chatId } = started;
+      const visible = await send(target, cookie, "POST", "/api/chat");
+      const put = (body: Record<string, unknown>) => send(target, cookie, "PUT", "/api/chat", body);
+      const list = async (query: string) => view(await send(target, cookie, "GET", `/api/chat${query}`));
+      return {
+        update: view(await put({ chat_id: chatId, title: "Renamed", hidden: true, active_thread_tail_message_id: started.assistantId })),
+        read: threadView(await send(target, cookie, "GET", `/api/chat?chat_id=${chatId}`)),
+        tailIsTheReply:
+          (JSON.parse((await send(target, cookie, "GET", `/api/chat?chat_id=${chatId}`)).text) as { active_thread_tail_message_id: string })
+            .active_thread_tail_message_id === started.assistantId,
+        list: await list(""),
+        listFalse: await list("?include_hidden=false"),
+        listHidden: await list("?include_hidden=true"),
+        nothing: view(await put({ chat_id: chatId })),
+        nulls: view(await put({ chat_id: chatId, title: null, hidden: null })),
+        readAfterNulls: threadView(await send(target, cookie, "GET", `/api/chat?chat_id=${chatId}`)),
+        unhide: view(await put({ chat_id: chatId, hidden: false, allow_data_use: false })),
+        listAfter: await list(""),
+        unknownChat: view(await put({ chat_id: "0188e8e8-0000-7000-8000-000000000000", title: "x" })),
+        longTitle: view(await put({ chat_id: chatId, title: "x".repeat(101) })),
+        visibleId: (JSON.parse(visible.text) as { id: string }).id !== chatId,
+      };
+    });
+    expect(results.emulator).toEqual(results.real);
+    expect(results.real.update).toMatchObject({ status: 200, body: "" });
+    expect(results.real.tailIsTheReply).toBe(true);
+    expect(results.real.unknownChat).toMatchObject({ status: 500, body: "Internal Server Error" });
+  });
+
+  it("GET /api/chat/plugins: the built-in plugins (addresses under the inference server's API_ROOT)", async () => {
+    const inference = realStack().inference;
+    const results = await both(async (target) => {
+      const cookie = await target.newUser();
+      const answer = await send(target, cookie, "GET", "/api/chat/plugins");
+      return view({ ...answer, text: answer.text.replaceAll(inference, "http://localhost:8000") });
+    });
+    expect(results.emulator).toEqual(results.real);
+    expect(results.real.status).toBe(200);
+  });
+});

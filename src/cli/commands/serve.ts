@@ -4,16 +4,25 @@ import { ConfigError } from "../../errors.js";
 import type { GatewaySession, ServedGateway } from "../../gateway/index.js";
 import type { ConnectionFlags } from "../config.js";
 import { addConnectionFlags } from "../connection-flags.js";
+import { checkTimeout } from "../flag-values.js";
 
 interface ServeFlags extends ConnectionFlags {
   host: string;
   port: number;
   apiKey?: string;
   cors?: string[];
+  allowedHost?: string[];
   maxConcurrent: number;
   maxQueue: number;
   maxBodyBytes: number;
   session?: string[];
+  maxConnections?: number;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
+  queueTimeout?: number;
+  conversations?: boolean;
+  conversationTtl?: number;
 }
 
 const EXAMPLES = `
@@ -22,6 +31,7 @@ Examples:
   $ OASST_API_KEY=$(openssl rand -hex 24) oasst serve --host 0.0.0.0 --port 8080
   $ oasst serve --cors http://localhost:5173 --max-concurrent 2
   $ oasst serve --session @alice.cookies.txt --session @bob.cookies.txt --session 'next-auth.session-token=…'
+  $ oasst serve --conversations --conversation-ttl 2h     # follow-ups continue their chat on the site
 
 Then point any OpenAI client at it:
   $ curl -N http://127.0.0.1:1337/v1/chat/completions -H 'content-type: application/json' \\
@@ -45,6 +55,15 @@ function integerFlag(what: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** A duration above 0: seconds, or 1500ms, 30s, 2m. */
+function durationFlag(flag: string) {
+  return (text: string): number => {
+    const ms = checkTimeout(text, flag);
+    if (ms < 1) throw new InvalidArgumentError("Expected a duration above 0: seconds, or a number with a unit (1500ms, 30s, 2m).");
+    return ms;
+  };
+}
+
 function appendFlag(text: string, previous: string[] = []): string[] {
   return [...previous, text];
 }
@@ -57,7 +76,7 @@ function sessionOf(flag: string): GatewaySession {
 async function runServe(flags: ServeFlags): Promise<void> {
   // Loaded on use: `oasst --help` and the other commands start without hono.
   const [
-    { serveGateway, isLoopbackHost },
+    { serveGateway, isLoopbackHost, defaultConversationsFile },
     { configFilePath, readConfigFile, resolveConnectionSettings },
     { findSessionCookies },
     connection,
@@ -90,6 +109,9 @@ async function runServe(flags: ServeFlags): Promise<void> {
   }
   const cookies = sessions ? undefined : await findSessionCookies(settings.baseUrl.value, flags, env, config, warn);
   if (cookies) connection.logSettings(log, settings, cookies);
+  if (flags.conversationTtl !== undefined && !flags.conversations) {
+    throw new ConfigError("--conversation-ttl was given without --conversations", "Add --conversations to keep chats, or leave --conversation-ttl out.");
+  }
   if (!isLoopbackHost(flags.host) && !apiKey) {
     warn(`binding ${flags.host} without an API key: anyone who can reach this address can use your Open-Assistant account. Set --api-key or OASST_API_KEY.`);
   }
@@ -105,6 +127,13 @@ async function runServe(flags: ServeFlags): Promise<void> {
       port: flags.port,
       apiKey,
       cors: flags.cors,
+      allowedHosts: flags.allowedHost,
+      maxConnections: flags.maxConnections,
+      headersTimeout: flags.headersTimeout,
+      requestTimeout: flags.requestTimeout,
+      keepAliveTimeout: flags.keepAliveTimeout,
+      queueTimeout: flags.queueTimeout,
+      conversations: flags.conversations ? { file: defaultConversationsFile(env), ttlMs: flags.conversationTtl } : undefined,
       maxConcurrent: flags.maxConcurrent,
       maxQueue: flags.maxQueue,
       maxBodyBytes: flags.maxBodyBytes,
@@ -141,10 +170,34 @@ export function registerServeCommand(program: Command): void {
     .option("--host <address>", "address to bind; other than loopback, set an API key", "127.0.0.1")
     .option("--port <n>", "port to listen on (0 picks a free one)", integerFlag("a TCP port", 0, 65535), 1337)
     .option("--api-key <key>", "require 'Authorization: Bearer <key>' from callers (env OASST_API_KEY)")
-    .option("--cors <origin>", "allow browser calls from this origin, * for any (repeatable; default: no CORS)", appendFlag)
+    .option("--cors <origin>", "allow web pages of this origin to call, * for any (repeatable; default: none, other Origins get 403)", appendFlag)
+    .option(
+      "--allowed-host <name>",
+      "also answer to this host name in Host (repeatable; *.domain, * for any); bound to loopback, only localhost names are accepted by default",
+      appendFlag,
+    )
     .option("--max-concurrent <n>", "replies in flight at once", integerFlag("replies", 1), 8)
     .option("--max-queue <n>", "requests waiting beyond those; more get 503 with Retry-After", integerFlag("requests", 0), 64)
     .option("--max-body-bytes <n>", "largest request body; larger ones get 413", integerFlag("bytes", 1), 1024 * 1024)
+    .option("--max-connections <n>", "connections open at once; more are closed at once (default 256)", integerFlag("connections", 1))
+    .option(
+      "--headers-timeout <duration>",
+      "a connection that has not sent a request's headers in this time is closed (default 30s)",
+      durationFlag("--headers-timeout"),
+    )
+    .option(
+      "--request-timeout <duration>",
+      "a request not received whole (headers and body) in this time is closed (default 60s)",
+      durationFlag("--request-timeout"),
+    )
+    .option("--keep-alive-timeout <duration>", "an idle connection between requests is closed after this (default 5s)", durationFlag("--keep-alive-timeout"))
+    .option("--queue-timeout <duration>", "a reply that waits in Open-Assistant's queue longer gets 504 (default 5m)", durationFlag("--queue-timeout"))
+    .option("--conversations", "keep chats and continue them: a known history sends only its new turn (see docs/conversations.md)")
+    .option(
+      "--conversation-ttl <duration>",
+      "with --conversations: a chat unused this long is deleted on the site (default 24h)",
+      durationFlag("--conversation-ttl"),
+    )
     .option(
       "--session <cookie|@file>",
       "one account for the gateway: a Cookie header, or @path of a cookie file (repeatable: replies are spread over the accounts)",
