@@ -24,6 +24,11 @@ export async function openClient(flags: ConnectionFlags, log: VerboseLog, onWarn
   const settings = resolveConnectionSettings(flags, process.env, config, DEFAULTS);
   const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, onWarning, settings.baseUrl.from);
   logSettings(log, settings, cookies);
+  return clientOf(settings, cookies, log);
+}
+
+/** A protocol client for these settings and cookies, its requests on the `--verbose` trail. */
+export function clientOf(settings: ConnectionSettings, cookies: SessionCookies, log: VerboseLog): OpenAssistantClient {
   return new OpenAssistantClient({
     baseUrl: settings.baseUrl.value,
     cookies: cookies.cookies,

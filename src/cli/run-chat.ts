@@ -1,5 +1,4 @@
 import { text } from "node:stream/consumers";
-import { OpenAssistantClient } from "../client/client.js";
 import { AbortError, ConfigError } from "../errors.js";
 import type { Conversation } from "../provider/conversation.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
@@ -8,7 +7,7 @@ import { redactUrl } from "../redact.js";
 import { configFilePath, readConfigFile, resolveChatSettings, type ChatFlags, type ChatSettings } from "./config.js";
 import { cliAccounts } from "./accounts-state.js";
 import { continuation, keptChatLine, looksLikeChatId, readChat, type Continuation } from "./chat-thread.js";
-import { DEFAULTS, logSettings } from "./connection.js";
+import { clientOf, DEFAULTS, logSettings } from "./connection.js";
 import { warningLine } from "./error-output.js";
 import { ExitCode } from "./exit-codes.js";
 import { runInteractiveSession } from "./interactive-session.js";
@@ -101,14 +100,7 @@ async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
   };
   if (prompt === undefined || target.kind === "continue") {
     // The API's other calls: reading the chat to continue, votes.
-    const client = new OpenAssistantClient({
-      baseUrl: settings.baseUrl.value,
-      cookies: cookies.cookies,
-      proxy: settings.proxy,
-      timeout: settings.timeout,
-      env: process.env,
-      onRequest: log.request,
-    });
+    const client = clientOf(settings, cookies, log);
     try {
       let continued: Continuation | undefined;
       if (target.kind === "continue") {

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,81 +14,17 @@ import { OpenAssistantClient } from "../../src/client/client.js";
 import { closeIdleConnections } from "../../src/client/connections.js";
 import { AbortError, ConnectionError, ProtocolError, StreamError, TimeoutError } from "../../src/errors.js";
 import { closedPort } from "../helpers/closed-port.js";
+import { rawHttpServer, type Answer, type RawHttpServer, type SeenRequest } from "../helpers/raw-http-server.js";
 
-interface SeenRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  /** Which connection it came on (0, 1, …). */
-  connection: number;
-}
-
-interface RawServer {
-  url: string;
-  requests: SeenRequest[];
-  connections: number;
-  open: Set<Socket>;
-  stop(): Promise<void>;
-}
-
-/** What the server does with a request: write to the socket (or not), knowing which request it is. */
-type Answer = (socket: Socket, request: SeenRequest, index: number) => void;
-
-const servers: RawServer[] = [];
+const servers: RawHttpServer[] = [];
 afterEach(async () => {
   closeIdleConnections();
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
 
-/** A server that parses requests (Content-Length bodies) on each connection and hands them to `answer`. */
-async function rawServer(answer: Answer): Promise<RawServer> {
-  const state = { requests: [] as SeenRequest[], connections: 0, open: new Set<Socket>() };
-  const server: Server = createServer((socket) => {
-    const connection = state.connections++;
-    state.open.add(socket);
-    socket.on("close", () => state.open.delete(socket));
-    socket.on("error", () => {});
-    let buffer = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const end = buffer.indexOf("\r\n\r\n");
-        if (end === -1) return;
-        const [line = "", ...fields] = buffer.subarray(0, end).toString("latin1").split("\r\n");
-        const headers: Record<string, string> = {};
-        for (const field of fields) {
-          const colon = field.indexOf(":");
-          headers[field.slice(0, colon).trim().toLowerCase()] = field.slice(colon + 1).trim();
-        }
-        const length = Number(headers["content-length"] ?? 0);
-        if (buffer.length < end + 4 + length) return;
-        const body = buffer.subarray(end + 4, end + 4 + length).toString("utf8");
-        buffer = buffer.subarray(end + 4 + length);
-        const [method = "", path = ""] = line.split(" ");
-        const request = { method, path, headers, body, connection };
-        state.requests.push(request);
-        answer(socket, request, state.requests.length - 1);
-      }
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const raw: RawServer = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get requests() {
-      return state.requests;
-    },
-    get connections() {
-      return state.connections;
-    },
-    open: state.open,
-    async stop() {
-      for (const socket of state.open) socket.destroy();
-      server.close();
-      await once(server, "close");
-    },
-  };
+/** A raw server, stopped after the test. */
+async function rawServer(answer: Answer): Promise<RawHttpServer> {
+  const raw = await rawHttpServer(answer);
   servers.push(raw);
   return raw;
 }
