@@ -1,7 +1,8 @@
 /**
  * One error hierarchy for everything oasst throws. Each error carries the cause
  * (`summary`: what failed, with the HTTP status and server message when there is
- * one) and the fix (`hint`: what to do); `message` is the two joined by a newline.
+ * one) and the fix (`hint`: what to do), with `details` lines between them when there is a list to show
+ * (the places looked at for cookies); `message` is all of them joined by newlines.
  * No error text ever contains a cookie value, a token or a proxy password.
  */
 
@@ -17,6 +18,8 @@ export interface OpenAssistantErrorInit {
   chatId?: string | undefined;
   /** What to do about it; each class has a default. */
   hint?: string | undefined;
+  /** Lines between the cause and the fix, e.g. each place looked at for cookies. */
+  details?: readonly string[] | undefined;
   cause?: unknown;
 }
 
@@ -29,13 +32,17 @@ export class OpenAssistantError extends Error {
   readonly summary: string;
   /** The fix, on one line. */
   readonly hint: string;
+  /** Lines between the cause and the fix (often none). */
+  readonly details: readonly string[];
 
   constructor(summary: string, init: OpenAssistantErrorInit = {}, defaultHint = "") {
     const hint = init.hint ?? defaultHint;
-    super(hint ? `${summary}\n${hint}` : summary, init.cause === undefined ? undefined : { cause: init.cause });
+    const details = init.details ?? [];
+    super([summary, ...details, ...(hint ? [hint] : [])].join("\n"), init.cause === undefined ? undefined : { cause: init.cause });
     this.name = new.target.name;
     this.summary = summary;
     this.hint = hint;
+    this.details = details;
     this.status = init.status;
     this.serverMessage = init.serverMessage;
     this.chatId = init.chatId;
@@ -49,7 +56,7 @@ export class AuthError extends OpenAssistantError {
     super(
       summary,
       init,
-      "Log in to the site in a browser, or pass the session cookie: the `cookies` option, OASST_COOKIES='__Secure-next-auth.session-token=…', or a cookies.txt file.",
+      "Pass the site's session cookie (__Secure-next-auth.session-token on an https site, next-auth.session-token on plain http) in the `cookies` option, OASST_COOKIES or a cookies.txt file, or log in to the site in a browser on this machine.",
     );
   }
 }

@@ -13,6 +13,7 @@ import type { ChatEvent } from "../client/wire-types.js";
 import { AbortError } from "../errors.js";
 import { checkConversation, type Conversation } from "../provider/conversation.js";
 import { collectReply, streamReply, type ReplyPart, type ReplyRequest, type UpstreamOptions } from "../provider/reply-parts.js";
+import { estimatePromptTokens } from "../provider/token-estimate.js";
 import { convertToOpenAssistantMessages } from "./convert-to-open-assistant-messages.js";
 import { mapFinishReason } from "./map-finish-reason.js";
 
@@ -66,7 +67,7 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
     return {
       content: reply.text ? [{ type: "text", text: reply.text }] : [],
       finishReason: mapFinishReason(reply.finishReason),
-      usage: usageOf(reply.completionTokens),
+      usage: usageOf(estimatePromptTokens(request.messages), reply.completionTokens),
       warnings,
       response: { modelId: this.modelId, timestamp },
       ...conversation.metadata(),
@@ -83,7 +84,10 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
       signal,
       onEvent: options.includeRawChunks ? (event) => raw.push(event) : undefined,
     });
-    const parts = streamParts(reply, raw, warnings, this.modelId, conversation);
+    // As a fetch-based provider's doStream rejects when its HTTP call fails: failures before
+    // the first part (auth, rate limit, unknown model, connection) reject here, later ones are error parts.
+    const first = await reply.next();
+    const parts = streamParts(prepend(first, reply), raw, warnings, this.modelId, conversation, estimatePromptTokens(request.messages));
     return {
       stream: new ReadableStream<LanguageModelV3StreamPart>({
         async pull(controller) {
@@ -99,6 +103,8 @@ export class OpenAssistantLanguageModel implements LanguageModelV3 {
         async cancel() {
           cancel.abort();
           await parts.return();
+          // Stopped before `parts` passed the first part on, the reply was never returned: its chat still needs its end.
+          await reply.return();
         },
       }),
     };
@@ -160,6 +166,7 @@ async function* streamParts(
   warnings: SharedV3Warning[],
   modelId: string,
   conversation: KeptChat,
+  inputTokens: number,
 ): AsyncGenerator<LanguageModelV3StreamPart, void, undefined> {
   const textId = "0";
   let textStarted = false;
@@ -174,7 +181,12 @@ async function* streamParts(
         yield { type: "text-delta", id: textId, delta: part.text };
       } else if (part.type === "finish") {
         if (textStarted) yield { type: "text-end", id: textId };
-        yield { type: "finish", finishReason: mapFinishReason(part.finishReason), usage: usageOf(part.completionTokens), ...conversation.metadata() };
+        yield {
+          type: "finish",
+          finishReason: mapFinishReason(part.finishReason),
+          usage: usageOf(inputTokens, part.completionTokens),
+          ...conversation.metadata(),
+        };
       }
     }
     for (const event of raw.splice(0)) yield { type: "raw", rawValue: event };
@@ -182,14 +194,21 @@ async function* streamParts(
     if (error instanceof AbortError) throw error;
     if (textStarted) yield { type: "text-end", id: textId };
     yield { type: "error", error };
-    yield { type: "finish", finishReason: mapFinishReason("error"), usage: usageOf(undefined) };
+    yield { type: "finish", finishReason: mapFinishReason("error"), usage: usageOf(inputTokens, undefined) };
   }
 }
 
-/** Open-Assistant counts nothing: output tokens are its token events, input tokens are unknown. */
-function usageOf(outputTokens: number | undefined): LanguageModelV3Usage {
+/** A generator whose first step was already taken, whole again. */
+async function* prepend(first: IteratorResult<ReplyPart, void>, rest: AsyncGenerator<ReplyPart, void>): AsyncGenerator<ReplyPart, void, undefined> {
+  if (first.done) return;
+  yield first.value;
+  yield* rest;
+}
+
+/** Open-Assistant counts nothing: output tokens are its token events, input tokens an estimate (`estimatePromptTokens`). */
+function usageOf(inputTokens: number, outputTokens: number | undefined): LanguageModelV3Usage {
   return {
-    inputTokens: { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+    inputTokens: { total: inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
     outputTokens: { total: outputTokens, text: outputTokens, reasoning: undefined },
   };
 }

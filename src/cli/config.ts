@@ -6,6 +6,7 @@ import { configDir } from "../cookies/config-dir.js";
 import { BROWSER_NAMES, type BrowserName } from "../cookies/types.js";
 import { ConfigError } from "../errors.js";
 import type { SamplingOptions } from "../provider/options.js";
+import { setHintContext } from "./cli-hints.js";
 import { keepSecret } from "./error-output.js";
 import { NONE, SAMPLING_KEYS, checkSamplingValue, checkTimeout, type SamplingKey } from "./flag-values.js";
 
@@ -48,6 +49,8 @@ const FLAG_OF_SAMPLING_KEY: Readonly<Record<SamplingKey, keyof ChatFlags>> = {
 export interface ConfigFile {
   /** Where it was looked for (it may not exist). */
   path: string;
+  /** true: there is no file at `path` (the defaults apply). */
+  missing?: boolean;
   baseUrl?: string;
   model?: string;
   cookies?: Record<string, string> | string;
@@ -79,7 +82,7 @@ export async function readConfigFile(path: string = configFilePath()): Promise<C
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { path, sampling: {} };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { path, missing: true, sampling: {} };
     throw new ConfigError(
       `The config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
       "Fix its permissions, or remove it.",
@@ -191,13 +194,14 @@ export function resolveConnectionSettings(flags: ConnectionFlags, env: NodeJS.Pr
     const withoutNoProxy = { ...env, NO_PROXY: undefined, no_proxy: undefined };
     if (target && proxyFromEnv(target, withoutNoProxy)) {
       const fromEnv = proxyFromEnv(target, env);
-      proxyInEffect = fromEnv ? { value: fromEnv, from: "the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY)" } : undefined;
+      proxyInEffect = fromEnv ? { value: fromEnv, from: proxyVariable(target, env) } : undefined;
     } else if (config.proxy) {
       proxy = config.proxy;
       proxyInEffect = { value: config.proxy, from: config.path };
     }
   }
   keepSecret(...secretsOf(baseUrl.value), ...secretsOf(proxyInEffect?.value));
+  setHintContext({ baseUrl, proxy: proxyInEffect });
   return { baseUrl, proxy, proxyInEffect, timeout: flags.timeout ?? config.timeout, config };
 }
 
@@ -210,6 +214,12 @@ export function resolveChatSettings(flags: ChatFlags, env: NodeJS.ProcessEnv, co
     if (value !== undefined) (sampling as Record<SamplingKey, number | null>)[key] = value === NONE ? null : (value as number);
   }
   return { ...connection, model, system: flags.system ?? config.system, sampling };
+}
+
+/** The variable proxyFromEnv took the proxy from, in its order, so that errors can name it. */
+function proxyVariable(target: URL, env: NodeJS.ProcessEnv): string {
+  const names = target.protocol === "https:" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy", "HTTP_PROXY"];
+  return [...names, "all_proxy", "ALL_PROXY"].find((name) => env[name]) ?? "the environment";
 }
 
 /** The first candidate with a non-blank value. */

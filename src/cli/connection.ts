@@ -10,7 +10,7 @@ export const DEFAULTS = { baseUrl: OpenAssistant.url, model: OpenAssistant.model
 
 /** `--verbose`: where each setting came from; secrets masked, cookies by name only. */
 export function logSettings(log: VerboseLog, settings: ConnectionSettings, cookies: SessionCookies): void {
-  log.line(`config file: ${settings.config.path}`);
+  log.line(`config file: ${settings.config.missing ? `(none; ${settings.config.path} does not exist)` : settings.config.path}`);
   log.line(`base URL: ${redactUrl(settings.baseUrl.value)} (from ${settings.baseUrl.from})`);
   const proxy = settings.proxyInEffect;
   log.line(proxy ? `proxy: ${redactUrl(proxy.value)} (from ${proxy.from})` : "proxy: none");

@@ -4,7 +4,7 @@ import type { Conversation } from "../provider/conversation.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Message } from "../provider/provider-types.js";
 import { keptChatLine } from "./chat-thread.js";
-import { printError } from "./error-output.js";
+import { errorReport, printError, warningLine } from "./error-output.js";
 import { streamReply } from "./reply-stream.js";
 import type { Spinner } from "./spinner.js";
 import { onStopSignals } from "./stop-signals.js";
@@ -112,7 +112,7 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
       } else if (command === "/good" || command === "/bad") {
         await vote(command === "/good" ? 1 : -1);
       } else if (command === "/model") {
-        if (argument) model = argument;
+        if (argument) model = await checkedModel(options.client, argument, model);
         note(`model: ${model}`);
       } else if (command === "/help") {
         note(HELP);
@@ -127,6 +127,24 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
   }
   rl.close();
   if (lastChatId !== undefined) process.stderr.write(`${keptChatLine(lastChatId)}\n`);
+}
+
+/**
+ * `/model NAME`: a name the server lists, else the model stays (the known names are shown);
+ * a list that cannot be read lets the name through, with a warning.
+ */
+export async function checkedModel(client: OpenAssistantClient, name: string, current: string): Promise<string> {
+  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
+  let known: string[];
+  try {
+    known = (await client.listModels()).map((info) => info.name);
+  } catch (error) {
+    warn(`The server's models could not be read (${errorReport(error).summary}): ${name} is used unchecked.`);
+    return name;
+  }
+  if (known.includes(name)) return name;
+  warn(`Unknown model ${name}; the server has: ${known.join(", ")}.`);
+  return current;
 }
 
 /** Ctrl-C at the prompt: with text typed, drop it (as shells do); on an empty line, leave. */

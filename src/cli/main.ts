@@ -1,32 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
-import { Command } from "commander";
-import { registerChatCommand } from "./commands/chat.js";
-import { registerChatsCommand } from "./commands/chats.js";
-import { registerCookiesCommand } from "./commands/cookies.js";
-import { registerEmulateCommand } from "./commands/emulate.js";
-import { registerModelsCommand } from "./commands/models.js";
-import { registerServeCommand } from "./commands/serve.js";
+import { createProgram } from "./program.js";
 
-const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-
-const program = new Command("oasst").description("Open-Assistant chat from the command line").version(version);
-registerChatCommand(program);
-registerModelsCommand(program);
-registerChatsCommand(program);
-registerCookiesCommand(program);
-registerEmulateCommand(program);
-registerServeCommand(program);
-program.addHelpText(
-  "after",
-  `
-Examples:
-  $ oasst chat "Hello"
-  $ oasst chat --continue "And then?"
-  $ oasst models
-  $ oasst chats --delete-all
-Run \`oasst <command> --help\` for a command's flags and examples; docs/cli.md has them all.`,
-);
+const program = createProgram();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

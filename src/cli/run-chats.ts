@@ -1,6 +1,6 @@
 import type { OpenAssistantClient } from "../client/client.js";
 import type { ChatListRead } from "../client/wire-types.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, ServerError } from "../errors.js";
 import type { ConnectionFlags } from "./config.js";
 import { confirm } from "./confirm.js";
 import { openClient } from "./connection.js";
@@ -39,7 +39,7 @@ export async function runChats(flags: ChatsFlags): Promise<void> {
       const ids = (await listAllChats(client, true)).map((chat) => chat.id);
       if (ids.length === 0) {
         process.stderr.write("There are no chats to delete.\n");
-      } else if (flags.yes || (await confirm(`Delete all ${ids.length} chats? This cannot be undone. [y/N] `))) {
+      } else if (flags.yes || (await confirm(`Delete ${ids.length === 1 ? "the only chat" : `all ${ids.length} chats`}? This cannot be undone. [y/N] `))) {
         await deleteChats(client, ids, flags.json === true, warn);
       } else {
         process.stderr.write("Nothing was deleted.\n");
@@ -107,7 +107,7 @@ async function deleteChats(client: OpenAssistantClient, ids: string[], json: boo
         // With --delete-all the ids are the server's.
         if (!json) process.stdout.write(`deleted ${stripTerminalEscapes(id)}\n`);
       } catch (error) {
-        failures.push({ id, error });
+        failures.push({ id, error: withDeleteHint(error, id) });
       }
     }
   };
@@ -116,4 +116,16 @@ async function deleteChats(client: OpenAssistantClient, ids: string[], json: boo
   const [first, ...others] = failures;
   for (const { id, error } of others) warn(`Chat ${id} was not deleted: ${errorReport(error).summary}`);
   if (first) throw first.error;
+}
+
+/** The site answers an unknown chat id, or another account's, with a bare 500 (the emulator too; see docs/emulator.md). */
+function withDeleteHint(error: unknown, id: string): unknown {
+  if (!(error instanceof ServerError) || (error.status !== 500 && error.status !== 404)) return error;
+  return new ServerError(error.summary, {
+    status: error.status,
+    serverMessage: error.serverMessage,
+    chatId: id,
+    cause: error,
+    hint: `Chat ${id} is unknown, already deleted or not this account's (or the server failed): \`oasst chats\` lists your chats and their ids.`,
+  });
 }

@@ -22,8 +22,10 @@ export async function runModels(flags: ConnectionFlags & { json?: boolean }): Pr
     return;
   }
   const colors = stdoutPalette();
-  const rows = models.map((model) => [model.name, model.description, model.parameter_configs.map((preset) => preset.name).join(", ")]);
-  process.stdout.write(formatTable(["NAME", "DESCRIPTION", "PRESETS"], rows, colors));
+  // The real server sends an empty description for every model: no empty column then.
+  const described = models.some((model) => model.description.trim() !== "");
+  const rows = models.map((model) => [model.name, ...(described ? [model.description] : []), model.parameter_configs.map((preset) => preset.name).join(", ")]);
+  process.stdout.write(formatTable(["NAME", ...(described ? ["DESCRIPTION"] : []), "PRESETS"], rows, colors));
   const presets = distinctPresets(models);
   if (presets.length === 0) return;
   const cell = (value: number | null) => (value === null ? "-" : String(value));

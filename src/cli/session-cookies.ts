@@ -1,7 +1,8 @@
 import { parseCookieHeader } from "../cookies/cookie-header.js";
 import { insecureSessionCookieError, lostSessionCookie, splitBySecurity, type HttpsFix } from "../cookies/secure-cookies.js";
-import { ConfigError } from "../errors.js";
+import { AuthError, ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { noCookiesHint } from "./cli-hints.js";
 import type { ConfigFile, ConnectionFlags } from "./config.js";
 import { keepSecret } from "./error-output.js";
 import type { BrowserName, CookieSourceKind } from "../cookies/types.js";
@@ -36,7 +37,11 @@ export async function findSessionCookies(
 ): Promise<SessionCookies> {
   const site = siteUrl(baseUrl);
   const fix: HttpsFix = (httpsUrl) => `Pass --base-url ${httpsUrl}${baseUrlFrom === "--base-url" ? "" : ` (the http:// URL came from ${baseUrlFrom})`}.`;
-  const found = await lookUp(site, fix, flags, env, config, onWarning);
+  const found = await lookUp(site, fix, flags, env, config, onWarning).catch((error: unknown) => {
+    // The only AuthError of the search is "none found": the same places, with the fix in flags.
+    if (!(error instanceof AuthError)) throw error;
+    throw new AuthError(error.summary, { details: error.details, hint: noCookiesHint({ value: baseUrl, from: baseUrlFrom }) });
+  });
   keepSecret(...Object.values(found.cookies));
   // Cookies given by name (--cookie, OASST_COOKIES, the config file) carry no Secure flag: their names decide.
   const { sent, leftOut } = splitBySecurity(

@@ -30,7 +30,10 @@ export function errorForStatus(response: ResponseHead, body: string, context: Ca
     );
   }
   if (status === 401 || status === 403) {
-    return new AuthError(`${context.what} was refused (HTTP ${status}${said}): the session cookie is missing, expired or not accepted`, init);
+    return new AuthError(`${context.what} was refused (HTTP ${status}${said}): the session cookie is missing, expired or not accepted`, {
+      ...init,
+      hint: authHint(response.url),
+    });
   }
   if (status === 429) {
     return new RateLimitError(`${context.what} was rate limited (HTTP 429${said})`, {
@@ -47,7 +50,45 @@ export function errorForStatus(response: ResponseHead, body: string, context: Ca
   if (status === 502 || status === 504) {
     return new ConnectionError(`${context.what}: a gateway in front of the server failed (HTTP ${status}${said})`, init);
   }
-  return new ServerError(`${context.what} failed (HTTP ${status}${said})`, init);
+  return new ServerError(`${context.what} failed (HTTP ${status}${said})`, { ...init, hint: serverErrorHint(status, response.url, context) });
+}
+
+/**
+ * NextAuth names its session cookie after the site's scheme: `__Secure-next-auth.session-token`
+ * on https, `next-auth.session-token` on plain http (as `oasst emulate` does by default).
+ */
+export function sessionCookieNameFor(url: string): string | undefined {
+  const scheme = parsedUrl(url)?.protocol;
+  return scheme === "https:" ? "__Secure-next-auth.session-token" : scheme === "http:" ? "next-auth.session-token" : undefined;
+}
+
+function authHint(url: string): string | undefined {
+  const name = sessionCookieNameFor(url);
+  if (!name) return undefined;
+  return `Pass a current session cookie of this site (${name}=…) in the \`cookies\` option, OASST_COOKIES or a cookies.txt file, or log in to the site in a browser on this machine.`;
+}
+
+/** undefined: the class's default. */
+function serverErrorHint(status: number, url: string, context: CallContext): string | undefined {
+  const parsed = parsedUrl(url);
+  if (status === 404 && parsed?.pathname.includes("/api/")) {
+    const used = `${parsed.origin}${parsed.pathname}`;
+    // An unknown chat is a 404 too: the base URL is the likelier cause only when it is not about one chat.
+    const root = `it must be the Open-Assistant site's root, without /api (the request went to ${used})`;
+    return context.chatId
+      ? `Chat ${context.chatId} is unknown, deleted or another account's; or the base URL is wrong: ${root}.`
+      : `Check the base URL: ${root}.`;
+  }
+  if (status === 500 && !context.what.includes("assistant_message")) return "The server failed: try again later.";
+  return undefined;
+}
+
+function parsedUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `{"message": "…"}` or a FastAPI validation array `{"message": [{msg, loc}]}`; plain short texts too. */

@@ -49,15 +49,22 @@ export function clearCookieCache(): void {
   cache.clear();
 }
 
-/** The AuthError for a search that found nothing: every place and what it held, then the ways to pass cookies. */
-export function noCookiesError(host: string, searched: readonly SearchedPlace[], cookiesDir: string): AuthError {
-  const places = searched.map(({ place, result }) => `${place}: ${result}`).join("; ");
-  return new AuthError(`No cookies for ${host} were found (looked at ${places})`, {
+/** The AuthError for a search that found nothing: the cause, every place and what it held (one a line), then the ways to pass cookies. */
+export function noCookiesError(host: string, searched: readonly SearchedPlace[], cookiesDir: string, hint?: string): AuthError {
+  return new AuthError(`No cookies for ${host} were found. Looked at:`, {
+    details: placeLines(searched),
     hint:
-      `Log in to https://${host} in Firefox or Chromium on this machine (--browser and --profile pick a browser or profile), ` +
-      `or pass the session cookie: the cookies option (--cookie), OASST_COOKIES='__Secure-next-auth.session-token=…', ` +
-      `or a cookies.txt, JSON export or HAR file in ${cookiesDir}.`,
+      hint ??
+      `Pass the session cookie of your Open-Assistant site (next-auth.session-token, or __Secure-next-auth.session-token on https) in the cookies option ` +
+        `or OASST_COOKIES, put a cookies.txt, JSON export or HAR file in ${cookiesDir}, or log in to the site in Firefox or Chromium on this machine.`,
   });
+}
+
+/** One line a place; the browsers without a profile share one line (findCookies has the folders each was looked for in). */
+function placeLines(searched: readonly SearchedPlace[]): string[] {
+  const noProfile = searched.filter(({ result }) => result.startsWith("no profile found"));
+  const lines = searched.filter((place) => !noProfile.includes(place)).map(({ place, result }) => `${place}: ${result}`);
+  return noProfile.length > 0 ? [...lines, `${noProfile.map(({ place }) => place).join(", ")}: no profile found`] : lines;
 }
 
 async function lookUp(settings: SearchSettings, onWarning: (message: string) => void, fix: HttpsFix): Promise<Cookies> {

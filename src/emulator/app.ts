@@ -18,7 +18,6 @@ import { queryParam } from "./website-request.js";
  * then the route. Faults that hit every route are applied here.
  */
 
-const SLOW_HEADERS_MS = 10_000;
 const REDIRECT_TARGET = "http://evil.example/api/auth/signin?callbackUrl=%2Fchat";
 
 function headerRecord(headers: IncomingHttpHeaders): Record<string, string> {
@@ -78,7 +77,7 @@ export function createEmulatorApp(state: EmulatorState): Hono<EmulatorBindings> 
     }
     if (settings.faults.has("slow-headers")) {
       // Cut short when the client leaves or the server stops.
-      const waited = await delay(SLOW_HEADERS_MS, true, { signal: lifetime.signal }).catch(() => false);
+      const waited = await delay(settings.slowHeadersMs, true, { signal: lifetime.signal }).catch(() => false);
       if (!waited) return RESPONSE_ALREADY_SENT;
     }
     const parsed = parseRequestBody(received.text, received.tooLarge, incoming.headers["content-type"]);

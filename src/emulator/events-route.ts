@@ -130,6 +130,11 @@ class ReplyStream {
         const from = work.delivered;
         work.delivered = work.produced;
         hasStarted = true;
+        if (work.upstream) {
+          const text = work.tokens.slice(from, work.delivered).map((token) => tokenEventText(token, settings.separator));
+          await writer.send(Buffer.from(text.join(""), "latin1"));
+          continue;
+        }
         await writer.send(events.body.subarray(tokenEventStart(events, from), tokenEventStart(events, work.delivered)));
         continue;
       }
@@ -140,6 +145,8 @@ class ReplyStream {
           this.workers.finish(work);
           return await this.sendMessage();
         }
+        // An upstream failure before any stream opened left the message in progress for this stream to see.
+        if (this.message.state === "in_progress") this.message.state = "aborted_by_worker";
         const event = { event_type: "error", error: terminal.error, message: toPydanticMessage(this.message) };
         await writer.send(writer.dataEvent(pydanticJson(event)));
         return await writer.end();
@@ -251,7 +258,9 @@ class ReplyStream {
 
   private async sendMessage(): Promise<void> {
     this.settle();
-    const event = { event_type: "message", message: toPydanticMessage(this.message, this.events.textJson) };
+    // An upstream's reply is the message's content (set by the worker), not the synthetic text.
+    const textJson = this.work?.upstream ? undefined : this.events.textJson;
+    const event = { event_type: "message", message: toPydanticMessage(this.message, textJson) };
     await this.writer.send(this.writer.dataEvent(pydanticJson(event)));
     await this.writer.end();
   }

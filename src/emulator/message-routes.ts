@@ -6,6 +6,7 @@ import { lookUpModel, modelConfigInfos } from "./models.js";
 import { replyInternalError, replyJson, replySent, replyUpstreamError, type EmulatorBindings, type EmulatorContext } from "./node-reply.js";
 import { ASSISTANT_MESSAGE_FIELDS, PROMPTER_MESSAGE_FIELDS, validateBody } from "./pydantic-validation.js";
 import { bodyFields, forwardedJson, interpolated, queryParam } from "./website-request.js";
+import { upstreamRequest } from "./upstream.js";
 import { takeRateLimit } from "./users.js";
 import { toMessageRead } from "./wire-views.js";
 
@@ -128,7 +129,10 @@ function postAssistantMessage(c: EmulatorContext, state: EmulatorState): Respons
   const refused = faults.has("busy");
   // The answer is the row as inserted (pending), even when a free worker takes it at once.
   const read = toMessageRead(message);
-  workers.enqueue(message, prompt, tokenCount, user.pending, !refused);
+  const upstream =
+    settings.upstream &&
+    upstreamRequest(settings.upstream, (id) => store.message(id), parent, request.model_config_name, request.sampling_parameters, request.system_prompt);
+  workers.enqueue(message, prompt, tokenCount, user.pending, !refused, upstream);
   if (refused) return replyUpstreamError(c, 503, "The server is currently busy. Please try again later.");
   return replyJson(c, 200, read);
 }

@@ -1,4 +1,5 @@
 import type { Fault } from "./faults.js";
+import type { UpstreamOptions } from "./upstream.js";
 
 /** What `startEmulator` takes (docs/emulator.md has them all, with defaults). */
 export interface EmulatorOptions {
@@ -45,8 +46,15 @@ export interface EmulatorOptions {
   models?: string[];
   /** Faults for this server; default none. */
   faults?: Fault[];
+  /** How long the `slow-headers` fault holds every answer, ms. Default 10000. */
+  slowHeadersMs?: number;
   /** How many requests `requests` keeps: the last ones that presented a session of the server. Default 1000; 0: none. */
   recordRequests?: number;
+  /**
+   * Replies from a real model: the worker streams `POST {baseUrl}/chat/completions` of an OpenAI-compatible server
+   * (the thread as messages) instead of making up words. Default none (synthetic replies).
+   */
+  upstream?: UpstreamOptions;
   /** No request log. Default false: one line per request on stderr (`oasst emulate: GET /api/chat 200`). */
   quiet?: boolean;
 }

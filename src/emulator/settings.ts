@@ -4,6 +4,7 @@ import type { EmulatorOptions } from "./options.js";
 import { FAULT_NAMES, isFault, STREAM_FAULTS, type Fault, type StreamFault } from "./faults.js";
 import { MODEL_CONFIGS } from "./models.js";
 import type { EventSeparator } from "./token-events-cache.js";
+import type { UpstreamOptions } from "./upstream.js";
 
 /** EmulatorOptions with defaults applied and values checked. */
 export interface EmulatorSettings {
@@ -21,6 +22,8 @@ export interface EmulatorSettings {
   pendingIntervalMs: number;
   /** The real server's `pending_event_interval`: silence before each `pending` event of a waiting message. */
   pendingEventIntervalMs: number;
+  /** How long the slow-headers fault holds every answer. */
+  slowHeadersMs: number;
   /** Messages one emulated worker (per model) generates at once: `max_parallel_requests`. */
   workerSlots: number;
   /** A user's new assistant message cancels that user's other pending ones (under another parent). */
@@ -40,6 +43,8 @@ export interface EmulatorSettings {
   separator: EventSeparator;
   /** Requests kept in `requests` (the last ones with a valid session). */
   recordRequests: number;
+  /** The OpenAI-compatible server that writes the replies (base URL without a trailing slash), if any. */
+  upstream: UpstreamOptions | undefined;
   quiet: boolean;
 }
 
@@ -84,6 +89,20 @@ function resolveRateLimit(option: EmulatorOptions["rateLimit"]): EmulatorSetting
   };
 }
 
+function resolveUpstream(option: UpstreamOptions | undefined): UpstreamOptions | undefined {
+  if (option === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(option.baseUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new ConfigError(`Emulator option upstream.baseUrl is not an http(s) URL: ${String(option.baseUrl)}`, "Pass e.g. http://127.0.0.1:11434/v1.");
+  }
+  return { ...option, baseUrl: option.baseUrl.replace(/\/+$/, "") };
+}
+
 export function resolveSettings(options: EmulatorOptions): EmulatorSettings {
   const port = checkNumber("port", options.port, 0, 0, true);
   if (port > 65535) throw new ConfigError(`Emulator option port is ${port}`, "Pass a port from 0 to 65535 (0 picks a free one).");
@@ -119,6 +138,7 @@ export function resolveSettings(options: EmulatorOptions): EmulatorSettings {
     pendingEvents: checkNumber("pendingEvents", options.pendingEvents, 0, 0, true),
     pendingIntervalMs: checkNumber("pendingIntervalMs", options.pendingIntervalMs, 0, 0, false),
     pendingEventIntervalMs: checkNumber("pendingEventIntervalMs", options.pendingEventIntervalMs, 1000, 1, false),
+    slowHeadersMs: checkNumber("slowHeadersMs", options.slowHeadersMs, 10_000, 0, false),
     workerSlots: checkNumber("workerSlots", options.workerSlots, 4, 1, true),
     cancelPending: options.cancelPending ?? true,
     rateLimit: resolveRateLimit(options.rateLimit),
@@ -130,6 +150,7 @@ export function resolveSettings(options: EmulatorOptions): EmulatorSettings {
     streamFault: STREAM_FAULTS.find((fault) => faults.has(fault)),
     separator: faults.has("lf") ? "\n" : faults.has("cr") ? "\r" : "\r\n",
     recordRequests: checkNumber("recordRequests", options.recordRequests, 1000, 0, true),
+    upstream: resolveUpstream(options.upstream),
     quiet: options.quiet ?? false,
   };
 }

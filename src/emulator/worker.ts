@@ -1,6 +1,7 @@
 import type { StoredMessage } from "./chat-store.js";
 import type { EmulatorSettings } from "./settings.js";
 import type { TokenEventsCache } from "./token-events-cache.js";
+import { streamCompletion, type UpstreamOptions, type UpstreamRequest } from "./upstream.js";
 
 /**
  * The emulated work queues and workers, after the real server's model (queueing.py,
@@ -22,6 +23,10 @@ import type { TokenEventsCache } from "./token-events-cache.js";
  *   `error` item "Timeout" (checked first, as start_work does).
  * - Queue positions come from the queue's enqueue/dequeue counters and the message's
  *   `pos:` key, which expires 60 s (message_queue_expire) after the enqueue.
+ *
+ * With an upstream (`settings.upstream`), the worker streams the reply from that model
+ * server instead: its deltas are the tokens, and a failure ends the reply as a worker
+ * error ("Aborted due to worker error.", `aborted_by_worker`), as the real worker's does.
  *
  * One deliberate difference: a reply the worker has finished before any stream opened
  * on it stays `in_progress` for up to a second, until a stream opens (which then gets
@@ -92,6 +97,10 @@ export class MessageWork {
   finished = false;
   /** Its chat was deleted. */
   deleted = false;
+  /** The upstream's tokens so far (with an upstream). */
+  readonly tokens: string[] = [];
+  /** Stops the upstream request. */
+  upstreamAbort: AbortController | undefined;
   private waiters = new Set<() => void>();
 
   constructor(
@@ -101,6 +110,8 @@ export class MessageWork {
     /** The owner's pending set, which the message leaves when the worker takes it. */
     readonly ownerPending: Set<StoredMessage>,
     readonly queue: WorkQueue,
+    /** The request to the upstream model server, when the emulator has one. */
+    readonly upstream: UpstreamRequest | undefined,
   ) {}
 
   /** Something was pushed: wake the streams waiting on this message. */
@@ -141,14 +152,14 @@ export class WorkerPool {
   ) {}
 
   /** Creates the message's work record; `queue` false leaves it out of the queue (a refused enqueue: 503). */
-  enqueue(message: StoredMessage, prompt: string, tokenCount: number, ownerPending: Set<StoredMessage>, queue = true): MessageWork {
+  enqueue(message: StoredMessage, prompt: string, tokenCount: number, ownerPending: Set<StoredMessage>, queue = true, upstream?: UpstreamRequest): MessageWork {
     const queueKey = JSON.stringify(message.workParameters?.model_config ?? null);
     let workQueue = this.queues.get(queueKey);
     if (!workQueue) {
       workQueue = new WorkQueue();
       this.queues.set(queueKey, workQueue);
     }
-    const work = new MessageWork(message, prompt, tokenCount, ownerPending, workQueue);
+    const work = new MessageWork(message, prompt, tokenCount, ownerPending, workQueue, upstream);
     this.works.set(message, work);
     if (queue) {
       workQueue.enqueued++;
@@ -191,13 +202,14 @@ export class WorkerPool {
     work.finished = true;
     const { message } = work;
     message.state = "complete";
-    message.content = this.tokenEvents.get(work.prompt, work.tokenCount, this.settings.separator).text;
+    message.content = work.upstream ? work.tokens.join("") : this.tokenEvents.get(work.prompt, work.tokenCount, this.settings.separator).text;
   }
 
   /** Stops every timer (the server is stopping). */
   stop(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const queue of this.queues.values()) for (const work of queue.generating) work.upstreamAbort?.abort();
   }
 
   private pump(queue: WorkQueue): void {
@@ -238,6 +250,8 @@ export class WorkerPool {
       work.notify();
       return;
     }
+    const { upstream } = this.settings;
+    if (upstream && work.upstream) return this.generateUpstream(work, upstream, work.upstream);
     if (delay <= 0 || work.tokenCount <= 1) {
       work.produced = work.tokenCount;
       this.endProduction(work);
@@ -256,6 +270,39 @@ export class WorkerPool {
       this.later(delay, step);
     };
     this.later(delay, step);
+  }
+
+  private generateUpstream(work: MessageWork, upstream: UpstreamOptions, request: UpstreamRequest): void {
+    const abort = new AbortController();
+    work.upstreamAbort = abort;
+    const onToken = (text: string) => {
+      work.tokens.push(text);
+      work.produced++;
+      work.notify();
+    };
+    streamCompletion(upstream, request, abort.signal, onToken).then(
+      () => this.endProduction(work),
+      (error: unknown) => {
+        // Aborted: the server is stopping, or the worker already failed this reply.
+        if (abort.signal.aborted || work.productionEnded) return;
+        if (!this.settings.quiet) console.error(`oasst emulate: upstream failed: ${error instanceof Error ? error.message : String(error)}`);
+        // As with a finished reply: a stream opened right after the POST (a refused connection fails at once) still gets
+        // the error event, which sets the state.
+        this.abortReply(work, work.streamsOpened === 0 ? UNREAD_REPLY_GRACE_MS : 0);
+        this.release(work);
+      },
+    );
+  }
+
+  /** The worker's error for one reply: an `error` item, the message `aborted_by_worker` (after `graceMs`). */
+  private abortReply(work: MessageWork, graceMs = 0): void {
+    work.upstreamAbort?.abort();
+    if (graceMs > 0) this.later(graceMs, () => (work.message.state = "aborted_by_worker"));
+    else work.message.state = "aborted_by_worker";
+    work.terminal = { kind: "error", error: "Aborted due to worker error." };
+    work.productionEnded = true;
+    work.finished = true;
+    work.notify();
   }
 
   private endProduction(work: MessageWork): void {
@@ -284,13 +331,7 @@ export class WorkerPool {
 
   /** The worker's connection failed: every reply it was generating is aborted, and it takes work again. */
   private failWorker(queue: WorkQueue): void {
-    for (const work of queue.generating) {
-      work.message.state = "aborted_by_worker";
-      work.terminal = { kind: "error", error: "Aborted due to worker error." };
-      work.productionEnded = true;
-      work.finished = true;
-      work.notify();
-    }
+    for (const work of queue.generating) this.abortReply(work);
     queue.generating.clear();
     queue.running = 0;
     this.pump(queue);

@@ -88,6 +88,12 @@ export class AccountPool {
     return { account: best.account, upstream: { ...this.#upstream, cookies: best.cookies, accounts: this.#accounts } };
   }
 
+  /** Every account, in the order given: the provider options to reach each. */
+  async all(): Promise<ChosenAccount[]> {
+    const resolved = await Promise.all(this.#entries.map((entry) => this.#resolve(entry)));
+    return resolved.map(({ account, cookies }) => ({ account, upstream: { ...this.#upstream, cookies, accounts: this.#accounts } }));
+  }
+
   /** Each account's state, for the status route: never a cookie. */
   status(): Array<AccountStatus | { state: "unknown" }> {
     return this.#entries.map((entry) => entry.account?.status() ?? { state: "unknown" as const });

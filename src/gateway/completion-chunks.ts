@@ -1,6 +1,6 @@
-import { prompterContent } from "../provider/format-prompt.js";
 import type { Messages } from "../provider/provider-types.js";
 import type { ReplyFinishReason } from "../provider/reply-parts.js";
+import { estimatePromptTokens } from "../provider/token-estimate.js";
 
 /** What every object of one completion shares. */
 export interface CompletionMeta {
@@ -49,13 +49,9 @@ export function completionMeta(model: string): CompletionMeta {
   return { id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`, created: Math.floor(Date.now() / 1000), model };
 }
 
-/**
- * Open-Assistant reports no token counts. Completion tokens are its token events;
- * prompt tokens are estimated as one per 4 characters of the prompter message sent
- * (the usual rule of thumb for English text with Llama-style tokenizers).
- */
+/** Open-Assistant reports no token counts: completion tokens are its token events, prompt tokens an estimate. */
 export function usageOf(messages: Messages, completionTokens: number): CompletionUsage {
-  const promptTokens = Math.ceil(prompterContent(messages).length / 4);
+  const promptTokens = estimatePromptTokens(messages);
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
 

@@ -15,6 +15,8 @@ import { GatewayError, maskSecrets, toGatewayError } from "./openai-errors.js";
 import { hostGuard, jsonBodyGuard, originGuard } from "./request-guards.js";
 import type { ConversationStoreOptions } from "./conversation-store.js";
 import { keptChats } from "./kept-chats.js";
+import { requestLog, type GatewayRequestLog } from "./request-log.js";
+import { checkUpstream, type UpstreamCheck } from "./upstream-check.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT = 8;
@@ -69,6 +71,11 @@ export interface GatewayOptions extends Omit<UpstreamOptions, "signal"> {
    * Default: a chat per request, deleted.
    */
   conversations?: boolean | ConversationStoreOptions | undefined;
+  /**
+   * Called for each request once its answer's headers are ready: method, path (no query
+   * string), status, milliseconds, chat id. `requestLogLine` writes it as one line. Default: none.
+   */
+  onRequestLog?: ((entry: GatewayRequestLog) => void) | undefined;
 }
 
 /**
@@ -81,8 +88,11 @@ export function createGateway(options: GatewayOptions = {}): Hono {
   return gatewayParts(options).app;
 }
 
-/** The app, the limiter its replies go through (`serveGateway` waits for it to drain on shutdown) and its accounts. */
-export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter; pool: AccountPool } {
+/**
+ * The app, the limiter its replies go through (`serveGateway` waits for it to drain on shutdown),
+ * its accounts, and the start-up check of each account (errors masked).
+ */
+export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter; pool: AccountPool; check: () => Promise<UpstreamCheck> } {
   const {
     apiKey: keyOption,
     cors: corsOrigins,
@@ -94,6 +104,7 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
     waitUntil,
     sessions,
     conversations: keep,
+    onRequestLog,
     ...given
   } = options;
   const env = given.env ?? process.env;
@@ -121,6 +132,7 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
     if (answer.status === 500) console.error(mask(`oasst gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
     return answer.toResponse();
   });
+  if (onRequestLog) app.use("*", requestLog(onRequestLog));
   app.notFound((c) => new GatewayError(404, `Unknown URL: ${c.req.method} ${c.req.path}`, { code: "unknown_url" }).toResponse());
   if (allowedHosts !== undefined) app.use("*", hostGuard(allowedHosts));
   app.use("*", originGuard(corsOrigins));
@@ -152,7 +164,7 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
     }),
     chatCompletionsRoute({ pool, limiter, shutdown, describe, waitUntil, conversations }),
   );
-  return { app, limiter, pool };
+  return { app, limiter, pool, check: () => checkUpstream(pool, mask, shutdown) };
 }
 
 function positiveInteger(name: string, value: number, min: number): number {

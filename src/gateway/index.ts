@@ -16,6 +16,8 @@ export { LOOPBACK_HOSTS } from "./request-guards.js";
 export { defaultConversationsFile } from "./kept-chats.js";
 export { DEFAULT_CONVERSATION_TTL_MS, type ConversationStoreOptions } from "./conversation-store.js";
 export { CHAT_ID_HEADER } from "./chat-completions-route.js";
+export { requestLogLine, type GatewayRequestLog } from "./request-log.js";
+export { UPSTREAM_CHECK_TIMEOUT_MS, type UpstreamCheck, type UpstreamCheckFailure } from "./upstream-check.js";
 export type { OpenAIErrorBody } from "./openai-errors.js";
 export type { GatewaySession } from "./account-pool.js";
 export type { AccountStatus } from "../accounts/accounts.js";

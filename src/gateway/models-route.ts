@@ -67,7 +67,8 @@ export function getModelRoute(models: ModelList): Handler {
   };
 }
 
-async function upstreamModels(upstream: UpstreamOptions, signal: AbortSignal | undefined): Promise<ModelConfigInfo[]> {
+/** The site's model list, asked with one account's options. */
+export async function upstreamModels(upstream: UpstreamOptions, signal: AbortSignal | undefined): Promise<ModelConfigInfo[]> {
   const client = new OpenAssistantClient({
     baseUrl: upstream.baseUrl,
     cookies: upstream.cookies,

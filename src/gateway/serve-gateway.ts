@@ -5,6 +5,7 @@ import { ConfigError } from "../errors.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { gatewayParts, type GatewayOptions } from "./create-gateway.js";
 import { LOOPBACK_HOSTS } from "./request-guards.js";
+import type { UpstreamCheck } from "./upstream-check.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 1337;
@@ -46,6 +47,11 @@ export interface ServedGateway {
   url: string;
   host: string;
   port: number;
+  /**
+   * Asks Open-Assistant for its models with each account's cookies (10 s at most): a refused
+   * cookie or an unreachable base URL, found before any request. Never rejects; the gateway serves either way.
+   */
+  checkUpstream(): Promise<UpstreamCheck>;
   /** Stop listening, end the replies in flight (their chats are deleted), then close every connection. */
   close(): Promise<void>;
 }
@@ -72,7 +78,7 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     ends.add(task);
     void task.finally(() => ends.delete(task));
   };
-  const { app, limiter, pool } = gatewayParts({
+  const { app, limiter, pool, check } = gatewayParts({
     ...gatewayOptions,
     // Bound to loopback, the gateway answers only to this machine's own names: DNS rebinding is refused.
     allowedHosts: isLoopbackHost(host) ? [...LOOPBACK_HOSTS, host.includes(":") ? `[${host}]` : host, ...(allowedHosts ?? [])] : allowedHosts,
@@ -107,6 +113,7 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     url: `http://${hostPart}:${address.port}`,
     host: address.address,
     port: address.port,
+    checkUpstream: check,
     close: () => (closing ??= closeServer(server, shutdown, limiter, ends)),
   };
 }

@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NoSuchModelError, UnsupportedFunctionalityError, type LanguageModelV3StreamPart } from "@ai-sdk/provider";
-import { generateText, streamText, type ModelMessage } from "ai";
+import { generateText, NoOutputGeneratedError, streamText, type ModelMessage } from "ai";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createOpenAssistant } from "../../src/ai-sdk/index.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
-import { AuthError, StreamError } from "../../src/errors.js";
+import { AuthError, ModelNotFoundError, StreamError } from "../../src/errors.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 
 const MODEL = "OA_SFT_Llama_30B_6";
@@ -42,13 +42,14 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 5000):
 }
 
 describe("generateText", () => {
-  test("the whole reply, finish reason stop, output tokens counted, input tokens unknown; the chat is deleted", async () => {
+  test("the whole reply, finish reason stop, output tokens counted, input tokens estimated; the chat is deleted", async () => {
     const { emulator, openAssistant } = await setup();
     const result = await generateText({ model: openAssistant(MODEL), prompt: "Hello" });
     expect(result.text).toBe(emulator.expectedReply(prompterContent(HELLO)));
     expect(result.finishReason).toBe("stop");
     expect(result.usage.outputTokens).toBe(24);
-    expect(result.usage.inputTokens).toBeUndefined();
+    // One token per 4 characters of "Hello", rounded up, as the gateway's prompt_tokens.
+    expect(result.usage.inputTokens).toBe(2);
     expect(result.response.modelId).toBe(MODEL);
     expect(emulator.liveChats()).toBe(0);
   });
@@ -163,7 +164,27 @@ describe("streamText", () => {
     expect(deltas.join("")).toBe(emulator.expectedReply(prompterContent(HELLO)));
     expect(types.slice(-2)).toEqual(["text-end", "finish"]);
     expect(parts.filter((part) => part.type === "raw").map((part) => (part as { rawValue: { event_type: string } }).rawValue.event_type)).toContain("token");
-    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: { unified: "stop" }, usage: { outputTokens: { total: 24 } } });
+    expect(parts.at(-1)).toMatchObject({
+      type: "finish",
+      finishReason: { unified: "stop" },
+      usage: { inputTokens: { total: 2 }, outputTokens: { total: 24 } },
+    });
+  });
+
+  test("a failure before the first part rejects doStream, as @ai-sdk/openai-compatible does when its HTTP call fails", async () => {
+    const { emulator, openAssistant } = await setup({ faults: ["auth"] });
+    await expect(openAssistant(MODEL).doStream({ prompt: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] })).rejects.toBeInstanceOf(AuthError);
+    expect(emulator.liveChats()).toBe(0);
+  });
+
+  test("streamText with an unknown model: onError gets the typed error, result.text rejects, no text part", async () => {
+    const { emulator, openAssistant } = await setup();
+    const errors: unknown[] = [];
+    const result = streamText({ model: openAssistant("no-such-model"), prompt: "Hello", onError: ({ error }) => void errors.push(error) });
+    await expect(result.text).rejects.toBeInstanceOf(NoOutputGeneratedError);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ModelNotFoundError);
+    expect(emulator.liveChats()).toBe(0);
   });
 
   test("a failure mid-stream arrives as an error part after the text so far; the chat is deleted", async () => {
@@ -178,6 +199,7 @@ describe("streamText", () => {
     const error = parts.find((part) => part.type === "error");
     expect(error && "error" in error ? error.error : undefined).toBeInstanceOf(StreamError);
     expect(errors[0]).toBeInstanceOf(StreamError);
+    expect(await result.text).toBe(text);
     expect(emulator.liveChats()).toBe(0);
   });
 
@@ -200,6 +222,16 @@ describe("streamText", () => {
     const { stream } = await openAssistant(MODEL).doStream({ prompt: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] });
     const reader = stream.getReader();
     while ((await reader.read()).value?.type !== "text-delta");
+    await reader.cancel();
+    await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
+  });
+
+  test("a consumer that stops before the first text part (the reply has started): the chat is deleted", async () => {
+    const { emulator, openAssistant } = await setup({ tokenDelayMs: 30, replyTokens: 30 });
+    const { stream } = await openAssistant(MODEL).doStream({ prompt: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] });
+    const reader = stream.getReader();
+    while ((await reader.read()).value?.type !== "response-metadata");
+    expect(emulator.liveChats()).toBe(1);
     await reader.cancel();
     await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
   });

@@ -36,12 +36,12 @@ afterEach(async () => {
 });
 
 describe("oasst models", () => {
-  it("prints a table of names, descriptions and presets, then the presets' values", async () => {
+  it("prints a table of names and presets (no DESCRIPTION column when every description is empty), then the presets' values", async () => {
     const server = await emulator({ models: ["OA_SFT_Llama_30B_6", "_lorem"] });
     const result = await runCli(["models"], home, { env: serverEnv(server) });
     expect(result).toMatchObject({ code: 0, stderr: "" });
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^NAME +DESCRIPTION +PRESETS$/);
+    expect(lines[0]).toMatch(/^NAME +PRESETS$/);
     expect(lines.filter((line) => /^(OA_SFT_Llama_30B_6|_lorem) +k50, k50-Creative/.test(line))).toHaveLength(2);
     expect(result.stdout).toMatch(/^PRESET +TOP_K +TOP_P +TYPICAL_P +TEMPERATURE +REPETITION_PENALTY +MAX_NEW_TOKENS +DESCRIPTION$/m);
     expect(result.stdout).toMatch(/^k50 +50 +0\.95 +- +0\.75 +1\.2 +1024 +Top-k sampling with k=50$/m);
@@ -126,6 +126,16 @@ describe("oasst chats", () => {
     expect(server.liveChats()).toBe(0);
   });
 
+  it("--delete with an unknown id: the hint says the chat is unknown or not this account's, and names oasst chats", async () => {
+    const server = await emulator();
+    const result = await runCli(["chats", "--delete", "bad-id"], home, { env: serverEnv(server) });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toBe(
+      "error: DELETE /api/chat failed (HTTP 500: Internal Server Error)\n" +
+        "hint: Chat bad-id is unknown, already deleted or not this account's (or the server failed): `oasst chats` lists your chats and their ids.\n",
+    );
+  });
+
   it("exits 4 when the server fails to delete", async () => {
     const server = await emulator({ faults: ["delete-500"] });
     const [id] = await createChats(server, ["a"]);
@@ -159,6 +169,11 @@ describe("help and version", () => {
     for (const flag of ["--temperature", "--top-k", "--top-p", "--typical-p", "--repetition-penalty", "--max-new-tokens"]) {
       expect(result.stdout).toContain(flag);
     }
+  });
+
+  it("oasst serve --help says the openai client needs OPENAI_API_KEY", async () => {
+    const result = await runCli(["serve", "--help"], home);
+    expect(result.stdout).toMatch(/OPENAI_BASE_URL=http:\/\/127\.0\.0\.1:1337\/v1 OPENAI_API_KEY=/);
   });
 
   it("oasst --help lists the commands with examples", async () => {

@@ -2,24 +2,29 @@
  * `oasst` on a terminal, in tmux: the interactive session, the spinner, Ctrl-C and
  * Ctrl-D, colours. Each test has its own tmux session, killed afterwards.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { OpenAssistantClient } from "../../src/client/client.js";
 import type { Emulator } from "../../src/emulator/emulator.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import type { Messages } from "../../src/provider/provider-types.js";
-import { assertBuilt, eventually, makeTempHome, type TempHome, emulatorPool } from "./cli-harness.js";
+import { assertBuilt, cliTest, eventually } from "./cli-harness.js";
 import { stopTmuxServer, TmuxPane } from "./tmux-harness.js";
 
-let home: TempHome;
-const emulators = emulatorPool();
-const emulator = emulators.start;
-const panes: TmuxPane[] = [];
-
-async function pane(args: string[], server: Emulator, env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
-  const started = await TmuxPane.start(args, home, { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, ...env });
-  panes.push(started);
-  return started;
-}
+/**
+ * cliTest's home and emulators, and `pane(args, server, env)`: oasst in a tmux session of its own, killed
+ * when the test ends. The tests run at once (describe.concurrent), each with its own sessions.
+ */
+const it = cliTest.extend<{ pane: (args: string[], server: Emulator, env?: Record<string, string | undefined>) => Promise<TmuxPane> }>({
+  pane: async ({ home }, use) => {
+    const panes: TmuxPane[] = [];
+    await use(async (args, server, env = {}) => {
+      const started = await TmuxPane.start(args, home, { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, ...env });
+      panes.push(started);
+      return started;
+    });
+    await Promise.all(panes.map((p) => p.kill()));
+  },
+});
 
 function prompterContents(server: Emulator): string[] {
   return server.requests.filter((r) => r.path === "/api/chat/prompter_message").map((r) => (JSON.parse(r.body) as { content: string }).content);
@@ -50,18 +55,10 @@ function expectDeletedAfterTheReplyEnded(server: Emulator): void {
 }
 
 beforeAll(() => assertBuilt());
-beforeEach(async () => {
-  home = await makeTempHome();
-});
-afterEach(async () => {
-  await Promise.all(panes.splice(0).map((p) => p.kill()));
-  await emulators.stopAll();
-  await home.remove();
-});
 afterAll(() => stopTmuxServer());
 
-describe("the interactive session", () => {
-  it("continues one chat: the second message goes under the first reply, alone", async () => {
+describe.concurrent("the interactive session", () => {
+  it("continues one chat: the second message goes under the first reply, alone", async ({ emulator, pane }) => {
     const server = await emulator({ replyTokens: 6 });
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -75,7 +72,7 @@ describe("the interactive session", () => {
     expect(server.liveChats()).toBe(1);
   });
 
-  it("sends --system with every message as the system prompt, switches models with /model, and shows /help", async () => {
+  it("sends --system with every message as the system prompt, switches models with /model, and shows /help", async ({ emulator, pane }) => {
     const server = await emulator({ replyTokens: 4 });
     const session = await pane(["chat", "--system", "Be brief."], server);
     await session.waitFor(/^you> $/m);
@@ -94,7 +91,22 @@ describe("the interactive session", () => {
     await session.waitFor("/good, /bad    vote the last reply up or down");
   });
 
-  it("recalls earlier lines with the up arrow", async () => {
+  it("/model refuses a name the server does not list, naming the ones it does; the model stays", async ({ emulator, pane }) => {
+    const server = await emulator({ replyTokens: 3, models: ["OA_SFT_Llama_30B_6", "_lorem"] });
+    const session = await pane(["chat"], server);
+    await session.waitFor(/^you> $/m);
+    await session.typeLine("/model NOPE");
+    await session.waitFor("warning: Unknown model NOPE; the server has: _lorem, OA_SFT_Llama_30B_6.");
+    await session.waitFor("model: OA_SFT_Llama_30B_6");
+    await session.typeLine("/model _lorem");
+    await session.waitFor("model: _lorem");
+    await session.typeLine("Hi");
+    await session.waitFor(`assistant> ${server.expectedReply("Hi")}`);
+    const assistants = server.requests.filter((r) => r.path === "/api/chat/assistant_message").map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(assistants).toMatchObject([{ model_config_name: "_lorem" }]);
+  });
+
+  it("recalls earlier lines with the up arrow", async ({ emulator, pane }) => {
     const server = await emulator({ replyTokens: 3 });
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -107,7 +119,7 @@ describe("the interactive session", () => {
     expect(prompterContents(server)[1]).toBe("first line");
   });
 
-  it("stops a reply on Ctrl-C, says it waits for the server to finish the reply, deletes its chat and goes on", async () => {
+  it("stops a reply on Ctrl-C, says it waits for the server to finish the reply, deletes its chat and goes on", async ({ emulator, pane }) => {
     const server = await emulator(SLOW_REPLY);
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -126,7 +138,7 @@ describe("the interactive session", () => {
     expect(server.liveChats()).toBe(1);
   });
 
-  it("leaves with exit status 0 on Ctrl-D at an empty prompt", async () => {
+  it("leaves with exit status 0 on Ctrl-D at an empty prompt", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -134,7 +146,7 @@ describe("the interactive session", () => {
     expect(await session.exitStatus()).toBe(0);
   });
 
-  it("clears a typed line on Ctrl-C, and leaves on Ctrl-C at an empty prompt", async () => {
+  it("clears a typed line on Ctrl-C, and leaves on Ctrl-C at an empty prompt", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -147,7 +159,7 @@ describe("the interactive session", () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("is not started with --json: that is a usage error", async () => {
+  it("is not started with --json: that is a usage error", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat", "--json"], server);
     const screen = await session.waitFor(/EXIT=\d+/);
@@ -155,7 +167,7 @@ describe("the interactive session", () => {
     expect(await session.exitStatus()).toBe(1);
   });
 
-  it("prints an error as two lines and keeps the session", async () => {
+  it("prints an error as two lines and keeps the session", async ({ emulator, pane }) => {
     const server = await emulator({ faults: ["error-first"] });
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -167,8 +179,8 @@ describe("the interactive session", () => {
   });
 });
 
-describe("one reply on a terminal", () => {
-  it("shows the queue position on a spinner until the first token, then only the reply", async () => {
+describe.concurrent("one reply on a terminal", () => {
+  it("shows the queue position on a spinner until the first token, then only the reply", async ({ emulator, pane }) => {
     const server = await emulator({ pendingEvents: 3, pendingIntervalMs: 700, replyTokens: 5 });
     const session = await pane(["chat", "Hi"], server);
     await session.waitFor(/queued: position 2 of 3/);
@@ -178,7 +190,7 @@ describe("one reply on a terminal", () => {
     expect(screen).toContain(`${reply(server, [{ role: "user", content: "Hi" }])}\nEXIT=0`);
   });
 
-  it("exits 130 on Ctrl-C, after the server finished the reply and the chat was deleted", async () => {
+  it("exits 130 on Ctrl-C, after the server finished the reply and the chat was deleted", async ({ emulator, pane }) => {
     const server = await emulator(SLOW_REPLY);
     const session = await pane(["chat", "Tell me a long story"], server);
     await eventually(() => server.liveChats() === 1, "the chat to be created");
@@ -189,7 +201,7 @@ describe("one reply on a terminal", () => {
     expectDeletedAfterTheReplyEnded(server);
   });
 
-  it("colours the prompt on a terminal, and not when NO_COLOR is set", async () => {
+  it("colours the prompt on a terminal, and not when NO_COLOR is set", async ({ emulator, pane }) => {
     const server = await emulator();
     const coloured = await pane(["chat"], server, { NO_COLOR: undefined });
     await coloured.waitFor(/^you> $/m);
@@ -202,8 +214,8 @@ describe("one reply on a terminal", () => {
   });
 });
 
-describe("oasst chats --delete-all on a terminal", () => {
-  async function withChats(count: number): Promise<Emulator> {
+describe.concurrent("oasst chats --delete-all on a terminal", () => {
+  async function withChats(emulator: () => Promise<Emulator>, count: number): Promise<Emulator> {
     const server = await emulator();
     const client = new OpenAssistantClient({ baseUrl: server.url, cookies: server.cookies });
     for (let i = 0; i < count; i++) await client.createChat();
@@ -211,8 +223,8 @@ describe("oasst chats --delete-all on a terminal", () => {
     return server;
   }
 
-  it("asks first: no keeps the chats", async () => {
-    const server = await withChats(2);
+  it("asks first: no keeps the chats", async ({ emulator, pane }) => {
+    const server = await withChats(emulator, 2);
     const session = await pane(["chats", "--delete-all"], server);
     await session.waitFor("Delete all 2 chats? This cannot be undone. [y/N] ");
     await session.typeLine("n");
@@ -221,8 +233,17 @@ describe("oasst chats --delete-all on a terminal", () => {
     expect(server.liveChats()).toBe(2);
   });
 
-  it("asks first: yes deletes them", async () => {
-    const server = await withChats(2);
+  it("asks about the only chat in the singular", async ({ emulator, pane }) => {
+    const server = await withChats(emulator, 1);
+    const session = await pane(["chats", "--delete-all"], server);
+    await session.waitFor("Delete the only chat? This cannot be undone. [y/N] ");
+    await session.typeLine("n");
+    expect(await session.exitStatus()).toBe(0);
+    expect(server.liveChats()).toBe(1);
+  });
+
+  it("asks first: yes deletes them", async ({ emulator, pane }) => {
+    const server = await withChats(emulator, 2);
     const session = await pane(["chats", "--delete-all"], server);
     await session.waitFor("[y/N] ");
     await session.typeLine("y");

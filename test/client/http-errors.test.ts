@@ -16,6 +16,28 @@ describe("errorForStatus", () => {
     expect(error.message).toBe(`${error.summary}\n${error.hint}`);
   });
 
+  it("names the session cookie the site expects by its scheme, else both names; never a site that closed", () => {
+    const at = (url: string) => ({ status: 403, url, headers: new Headers() });
+    expect(errorForStatus(at("http://127.0.0.1:8/api/chat"), "", context).hint).toContain("(next-auth.session-token=…)");
+    expect(errorForStatus(at("https://chat.example/api/chat"), "", context).hint).toContain("(__Secure-next-auth.session-token=…)");
+    const unknown = errorForStatus(response(403), "", context).hint;
+    expect(unknown).toContain("__Secure-next-auth.session-token on an https site, next-auth.session-token on plain http");
+    for (const hint of [unknown, errorForStatus(at("https://chat.example/api/chat"), "", context).hint]) expect(hint).not.toContain("open-assistant.io");
+  });
+
+  it("a 404 under /api says the base URL must be the site root and shows the URL used; about one chat, names it first", () => {
+    const at = { status: 404, url: "https://chat.example/api/api/chat/models?x=1", headers: new Headers() };
+    expect(errorForStatus(at, "", { what: "GET /api/chat/models" }).hint).toBe(
+      "Check the base URL: it must be the Open-Assistant site's root, without /api (the request went to https://chat.example/api/api/chat/models).",
+    );
+    expect(errorForStatus(at, "", context).hint).toMatch(/^Chat c1 is unknown, deleted or another account's; or the base URL is wrong: it must be/);
+  });
+
+  it("a 500 speaks of the rate limit only for assistant_message", () => {
+    expect(errorForStatus(response(500), "", context).hint).toContain("rate limit");
+    expect(errorForStatus(response(500), "", { what: "DELETE /api/chat", chatId: "c1" }).hint).toBe("The server failed: try again later.");
+  });
+
   it("maps 429 and 503 to retryable errors with Retry-After", () => {
     const limited = errorForStatus(response(429, { "retry-after": "2" }), '{"message":"Too Many Requests"}', context);
     expect(limited).toBeInstanceOf(RateLimitError);

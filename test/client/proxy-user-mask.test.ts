@@ -53,6 +53,10 @@ describe("errors of a token-only proxy URL", () => {
   });
 });
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 describe("the CLI", () => {
   let home: TempHome;
   beforeAll(async () => {
@@ -69,14 +73,17 @@ describe("the CLI", () => {
     const base = ["chat", "Hi", "--verbose", "--base-url", "http://127.0.0.1:9", "--cookie", "next-auth.session-token=s", "--timeout", "5000"];
     const runs = [
       { result: await runCli([...base, "--proxy", proxy], home), from: "--proxy" },
-      { result: await runCli(base, home, { env: { HTTP_PROXY: proxy } }), from: "the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY)" },
+      { result: await runCli(base, home, { env: { HTTP_PROXY: proxy } }), from: "HTTP_PROXY" },
     ];
     for (const { result, from } of runs) {
       expect(result.code).toBe(5);
       expect(result.stderr).toContain(`[oasst] proxy: ${shown} (from ${from})\n`);
       expect(result.stderr).toMatch(/^error: /m);
       expect(result.stdout + result.stderr).not.toContain(TOKEN);
+      // The error names where the proxy came from: a forgotten HTTP_PROXY is a common cause.
+      expect(result.stderr).toMatch(new RegExp(`^hint: The request went through the proxy ${escapeRegExp(shown)} from ${from}[ .]`, "m"));
     }
+    expect(runs[1]?.result.stderr).toContain("(unset HTTP_PROXY, or list the host in NO_PROXY, to connect directly)");
   });
 
   it("a proxy URL the CLI refuses (unsupported scheme) is shown with the token masked", async () => {

@@ -39,7 +39,7 @@ describe("Linux", () => {
         /^Chromium profile Default: 1 cookie \(__Secure-next-auth\.session-token\) could not be decrypted: .*secret-tool is not installed: install it \(Debian\/Ubuntu: apt-get install libsecret-tools/,
       ),
     ]);
-    expect((error as AuthError).summary).toContain(
+    expect((error as AuthError).message).toContain(
       "Chromium profile Default: no cookies for open-assistant.io (1 cookie (__Secure-next-auth.session-token) could not be decrypted",
     );
     expect((error as AuthError).message).not.toContain("secret-value");

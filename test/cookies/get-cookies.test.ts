@@ -99,7 +99,8 @@ describe("naming one source, browser or profile", () => {
     const env = { OASST_COOKIES: `${SESSION}=from-env` };
     expect(await getCookies(HOST, { ...isolated(home, "linux", env), source: "browsers" })).toEqual({ [SESSION]: "firefox" });
     const error = await getCookies(HOST, { ...isolated(home, "linux", env), source: "explicit" }).catch((e: unknown) => e);
-    expect((error as AuthError).summary).toBe(`No cookies for ${HOST} were found (looked at cookies option: not given)`);
+    expect((error as AuthError).summary).toBe(`No cookies for ${HOST} were found. Looked at:`);
+    expect((error as AuthError).details).toEqual(["cookies option: not given"]);
   });
 
   it("reads only the named browser", async () => {
@@ -214,27 +215,25 @@ describe("Firefox profiles", () => {
 });
 
 describe("when nothing is found", () => {
-  it("throws an AuthError naming every place looked at and what it held, then the ways to pass cookies", async () => {
+  it("throws an AuthError: a short cause, every place looked at and what it held on its own line, then the ways to pass cookies", async () => {
     const home = await homeWithFirefoxRows([{ host: "other.example", name: SESSION, value: "not-for-us", expiry: inMs(FAR_FUTURE_S) }]);
     const error = await getCookies(HOST, isolated(home)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     const { summary, hint, message } = error as AuthError;
     const cookiesDir = join(home, ".config", "oasst", "cookies");
-    expect(summary).toBe(
-      `No cookies for ${HOST} were found (looked at OASST_COOKIES: not set; cookies directory ${cookiesDir}: does not exist; ` +
-        `Firefox profile default-release: no cookies for ${HOST}; ` +
-        `Chrome: no profile found (looked in ${join(home, ".config", "google-chrome")}, ${join(home, ".config", "google-chrome-beta")}); ` +
-        `Chromium: no profile found (looked in ${join(home, ".config", "chromium")}, ${join(home, "snap", "chromium", "common", "chromium")}, ${join(home, ".var", "app", "org.chromium.Chromium", "config", "chromium")}); ` +
-        `Brave: no profile found (looked in ${join(home, ".config", "BraveSoftware", "Brave-Browser")}); ` +
-        `Edge: no profile found (looked in ${join(home, ".config", "microsoft-edge")}); ` +
-        `Vivaldi: no profile found (looked in ${join(home, ".config", "vivaldi")}); ` +
-        `Opera: no profile found (looked in ${join(home, ".config", "opera")}))`,
-    );
+    expect(summary).toBe(`No cookies for ${HOST} were found. Looked at:`);
+    // One place a line; the browsers without a profile share one.
+    expect((error as AuthError).details).toEqual([
+      "OASST_COOKIES: not set",
+      `cookies directory ${cookiesDir}: does not exist`,
+      `Firefox profile default-release: no cookies for ${HOST}`,
+      "Chrome, Chromium, Brave, Edge, Vivaldi, Opera: no profile found",
+    ]);
     expect(hint).toBe(
-      `Log in to https://${HOST} in Firefox or Chromium on this machine (--browser and --profile pick a browser or profile), ` +
-        `or pass the session cookie: the cookies option (--cookie), OASST_COOKIES='__Secure-next-auth.session-token=…', ` +
-        `or a cookies.txt, JSON export or HAR file in ${cookiesDir}.`,
+      `Pass the session cookie of your Open-Assistant site (next-auth.session-token, or __Secure-next-auth.session-token on https) in the cookies option ` +
+        `or OASST_COOKIES, put a cookies.txt, JSON export or HAR file in ${cookiesDir}, or log in to the site in Firefox or Chromium on this machine.`,
     );
+    expect(message.split("\n")).toHaveLength(6);
     expect(message).not.toContain("not-for-us");
   });
 });

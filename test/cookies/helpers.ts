@@ -6,8 +6,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import initSqlJs from "sql.js";
-import { afterEach, vi } from "vitest";
+import { vi } from "vitest";
 import type { CommandResult, CommandRunner } from "../../src/cookies/index.js";
+import { afterEachTest } from "../helpers/after-each-test.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "cookies");
 
@@ -29,7 +30,7 @@ export const FAR_FUTURE_S = 4_102_444_800;
 export const PAST_S = 1_600_000_000;
 
 const temporaryDirs: string[] = [];
-afterEach(() => {
+afterEachTest(() => {
   vi.useRealTimers();
   for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });

@@ -1,13 +1,18 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 
 /** `npm test` builds first (pretest); locally, run `npm run build` before this file. */
 const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 
+/** A config dir of this file's own: the emulator saves its session token there. */
+const CONFIG_HOME = mkdtempSync(join(tmpdir(), "oasst-emulate-test-"));
+afterAll(() => rmSync(CONFIG_HOME, { recursive: true, force: true }));
+
 function launch(...args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [CLI, ...args], { stdio: "pipe" });
+  return spawn(process.execPath, [CLI, ...args], { stdio: "pipe", env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, APPDATA: CONFIG_HOME } });
 }
 
 function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -46,6 +51,25 @@ describe.skipIf(!existsSync(CLI))("oasst emulate (the built CLI)", () => {
     const { code, stderr } = await result;
     expect(code).toBe(0);
     expect(stderr).toContain("GET /api/chat/models 200");
+  });
+
+  it("keeps its session across restarts (saved with mode 0600), and prints a ready-to-paste oasst chat line", async () => {
+    const first = launch("emulate", "--port", "0");
+    const firstResult = exited(first);
+    const { baseUrl, cookie } = await printedSettings(first);
+    first.kill("SIGINT");
+    const { stderr } = await firstResult;
+    expect(stderr).toContain(`In a shell with the lines above: oasst chat --base-url ${baseUrl} "Hello"\n`);
+    const saved = join(CONFIG_HOME, "oasst", "emulator-session");
+    if (process.platform !== "win32") expect(statSync(saved).mode & 0o777).toBe(0o600);
+
+    const second = launch("emulate", "--port", "0", "--quiet");
+    const secondResult = exited(second);
+    const restarted = await printedSettings(second);
+    expect(restarted.cookie).toBe(cookie);
+    expect((await fetch(`${restarted.baseUrl}/api/chat/models`, { headers: { cookie } })).status).toBe(200);
+    second.kill("SIGINT");
+    expect((await secondResult).code).toBe(0);
   });
 
   it("stops on SIGTERM with an open stream", async () => {

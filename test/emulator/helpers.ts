@@ -1,12 +1,12 @@
 import { request } from "node:http";
 import { connect } from "node:net";
-import { afterEach } from "vitest";
+import { afterEachTest } from "../helpers/after-each-test.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 import type { MessageRead } from "../../src/client/wire-types.js";
 
 /** Emulators started by a test, stopped after it. */
 const running: Emulator[] = [];
-afterEach(async () => {
+afterEachTest(async () => {
   await Promise.all(running.splice(0).map((emulator) => emulator.stop()));
 });
 

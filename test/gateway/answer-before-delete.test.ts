@@ -9,10 +9,11 @@ import OpenAI from "openai";
 import { afterEach, describe, expect, test } from "vitest";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { createGateway, serveGateway, type GatewayOptions, type ServedGateway } from "../../src/gateway/index.js";
-import { startFlakyFront, type FlakyFront } from "../reliability/helpers/flaky-front.js";
+import { gate, startFlakyFront, type FlakyFront, type Gate } from "../reliability/helpers/flaky-front.js";
 import { MODEL, eventually } from "./gateway-harness.js";
 
-const HOLD_MS = 1_000;
+/** How long the front holds each DELETE where the test does not release them itself: long enough to be seen. */
+const HOLD_MS = 300;
 const HELLO = [{ role: "user" as const, content: "Hello" }];
 
 const stops: Array<() => Promise<void>> = [];
@@ -20,12 +21,19 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
 
-/** The emulator behind a front that holds each DELETE back for `deleteMs`, and the end of each event stream for `streamEndMs`. */
-async function upstream({ deleteMs = HOLD_MS, streamEndMs = 0 } = {}): Promise<{ emulator: Emulator; front: FlakyFront; options: GatewayOptions }> {
+/**
+ * The emulator behind a front that holds each DELETE back for `deleteMs` (and, given `deletes`, until
+ * the test releases it), and the end of each event stream for `streamEndMs`.
+ */
+async function upstream({ deleteMs = HOLD_MS, streamEndMs = 0, deletes = undefined as Gate | undefined } = {}): Promise<{
+  emulator: Emulator;
+  front: FlakyFront;
+  options: GatewayOptions;
+}> {
   const emulator = await startEmulator({ quiet: true });
   stops.push(() => emulator.stop());
   const front = await startFlakyFront(emulator.url, (request, path) => {
-    if (request.method === "DELETE") return { holdMs: deleteMs };
+    if (request.method === "DELETE") return { holdMs: deletes ? 0 : deleteMs, until: deletes?.wait() };
     return path === "/api/chat/events" ? { endAfterMs: streamEndMs } : undefined;
   });
   stops.push(() => front.close());
@@ -44,23 +52,30 @@ function completionRequest(stream: boolean): RequestInit {
 
 describe("serveGateway answers before the chat's delete", () => {
   test("not streamed: the completion arrives while the chat still exists, and the chat is deleted after", async () => {
-    const { emulator, options } = await upstream();
+    const deletes = gate();
+    const { emulator, options } = await upstream({ deletes });
     const { openai } = await served(options);
     const completion = await openai.chat.completions.create({ model: MODEL, messages: HELLO });
     expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
     expect(emulator.liveChats()).toBe(1);
-    await eventually(() => emulator.liveChats() === 0, "the chat is deleted", HOLD_MS + 5_000);
+    // The delete was sent, and the front holds it until now.
+    await eventually(() => deletes.waiting() === 1, "the delete is held");
+    deletes.release();
+    await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
   });
 
   test("streamed: the stream ends ([DONE], then its end) at the final message event, while the chat still exists; the chat is deleted after", async () => {
-    const { emulator, options } = await upstream({ streamEndMs: HOLD_MS });
+    const deletes = gate();
+    const { emulator, options } = await upstream({ streamEndMs: HOLD_MS, deletes });
     const { openai } = await served(options);
     let text = "";
     for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: HELLO, stream: true }))
       text += chunk.choices[0]?.delta.content ?? "";
     expect(text.length).toBeGreaterThan(0);
     expect(emulator.liveChats()).toBe(1);
-    await eventually(() => emulator.liveChats() === 0, "the chat is deleted", HOLD_MS + 5_000);
+    await eventually(() => deletes.waiting() === 1, "the delete is held");
+    deletes.release();
+    await eventually(() => emulator.liveChats() === 0, "the chat is deleted");
   });
 
   test("a reply keeps its slot until its chat is deleted: with one slot, the next chat starts after that delete", async () => {
@@ -76,11 +91,18 @@ describe("serveGateway answers before the chat's delete", () => {
   });
 
   test("close() waits for the deletes that follow the answers", async () => {
-    const { emulator, options } = await upstream();
+    const deletes = gate();
+    const { emulator, options } = await upstream({ deletes });
     const { gateway, openai } = await served(options);
     await openai.chat.completions.create({ model: MODEL, messages: HELLO });
     expect(emulator.liveChats()).toBe(1);
+    let released = false;
+    setTimeout(() => {
+      released = true;
+      deletes.release();
+    }, 100);
     await gateway.close();
+    expect(released).toBe(true);
     expect(emulator.liveChats()).toBe(0);
   });
 
@@ -136,7 +158,8 @@ describe("createGateway and waitUntil", () => {
   });
 
   test("with waitUntil, the answer comes first and the delete is handed over; the task settles once the chat is gone", async () => {
-    const { emulator, options } = await upstream();
+    const deletes = gate();
+    const { emulator, options } = await upstream({ deletes });
     const tasks: Array<Promise<void>> = [];
     const app = createGateway({ ...options, waitUntil: (task) => tasks.push(task) });
     for (const stream of [false, true]) {
@@ -145,6 +168,11 @@ describe("createGateway and waitUntil", () => {
       expect(body).toMatch(stream ? /data: \[DONE\]\n\n$/ : /"finish_reason":"stop"/);
       expect(emulator.liveChats()).toBe(1);
       expect(tasks).toHaveLength(stream ? 2 : 1);
+      let settled = false;
+      void tasks.at(-1)!.then(() => (settled = true));
+      await eventually(() => deletes.waiting() === 1, "the delete is held");
+      expect(settled).toBe(false);
+      deletes.release();
       await tasks.at(-1);
       expect(emulator.liveChats()).toBe(0);
     }

@@ -4,16 +4,16 @@
  * proxy of the machine running the tests takes part.
  */
 import OpenAI from "openai";
-import { afterEach } from "vitest";
 import type { RecordedRequest } from "../../src/emulator/emulator-state.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 import { serveGateway, type ServeGatewayOptions, type ServedGateway } from "../../src/gateway/index.js";
 import type { OpenAssistantWarning } from "../../src/provider/options.js";
+import { afterEachTest } from "../helpers/after-each-test.js";
 
 export const MODEL = "OA_SFT_Llama_30B_6";
 
 const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
+afterEachTest(async () => {
   // Gateways first: their replies in flight delete their chats on the emulator.
   for (const stop of stops.splice(0).reverse()) await stop();
 });
@@ -31,9 +31,23 @@ export interface Setup {
   prompts(): string[];
 }
 
-export async function setup(emulatorOptions: EmulatorOptions = {}, gatewayOptions: ServeGatewayOptions = {}): Promise<Setup> {
+/**
+ * `cleanup`: the test context's onTestFinished, for tests that run at once (describe.concurrent): the
+ * gateway and the emulator are stopped when that test ends, not after each test with the others'.
+ */
+export async function setup(
+  emulatorOptions: EmulatorOptions = {},
+  gatewayOptions: ServeGatewayOptions = {},
+  cleanup?: (stop: () => Promise<void>) => void,
+): Promise<Setup> {
+  // The gateway's stop runs first: its replies in flight delete their chats on the emulator.
+  const own: Array<() => Promise<void>> = [];
+  cleanup?.(async () => {
+    for (const stop of own.splice(0).reverse()) await stop();
+  });
+  const stopAfter = (stop: () => Promise<void>) => (cleanup ? own : stops).push(stop);
   const emulator = await startEmulator({ quiet: true, ...emulatorOptions });
-  stops.push(() => emulator.stop());
+  stopAfter(() => emulator.stop());
   const warnings: OpenAssistantWarning[] = [];
   const gateway = await serveGateway({
     port: 0,
@@ -44,7 +58,7 @@ export async function setup(emulatorOptions: EmulatorOptions = {}, gatewayOption
     onWarning: (warning) => warnings.push(warning),
     ...gatewayOptions,
   });
-  stops.push(() => gateway.close());
+  stopAfter(() => gateway.close());
   const bodies = (path: string) =>
     emulator.requests
       .filter((request: RecordedRequest) => request.method === "POST" && request.path === path)

@@ -16,9 +16,10 @@ async function expectDeletedAfterTheReplyEnded({ emulator, warnings }: Setup): P
   expect(ofChat.at(-2)).toBe("GET /api/chat/message");
 }
 
-describe("a caller that hangs up", () => {
-  test("mid-stream (openai client abort): the upstream reply is left, and its chat deleted once the server finished it", async () => {
-    const parts = await setup(SLOW_REPLY);
+// The tests run at once, each with its own emulator and gateway: the replies they wait for overlap.
+describe.concurrent("a caller that hangs up", () => {
+  test("mid-stream (openai client abort): the upstream reply is left, and its chat deleted once the server finished it", async ({ onTestFinished }) => {
+    const parts = await setup(SLOW_REPLY, {}, onTestFinished);
     const { openai, emulator } = parts;
     const controller = new AbortController();
     const stream = await openai().chat.completions.create({ model: MODEL, messages: HELLO, stream: true }, { signal: controller.signal });
@@ -34,8 +35,8 @@ describe("a caller that hangs up", () => {
     await expectDeletedAfterTheReplyEnded(parts);
   });
 
-  test("mid-stream (socket closed): the slot is freed for the next caller once the chat is deleted", async () => {
-    const parts = await setup(SLOW_REPLY, { maxConcurrent: 1, maxQueue: 0 });
+  test("mid-stream (socket closed): the slot is freed for the next caller once the chat is deleted", async ({ onTestFinished }) => {
+    const parts = await setup(SLOW_REPLY, { maxConcurrent: 1, maxQueue: 0 }, onTestFinished);
     const { gateway, openai } = parts;
     const response = await post(gateway, "/v1/chat/completions", { model: MODEL, messages: HELLO, stream: true });
     const reader = response.body!.getReader();
@@ -49,8 +50,8 @@ describe("a caller that hangs up", () => {
     await expect(openai().chat.completions.create({ model: MODEL, messages: HELLO, max_tokens: 2 })).resolves.toMatchObject({ object: "chat.completion" });
   });
 
-  test("before a non-streamed reply is complete: the chat is deleted once the server finished the reply", async () => {
-    const parts = await setup(SLOW_REPLY);
+  test("before a non-streamed reply is complete: the chat is deleted once the server finished the reply", async ({ onTestFinished }) => {
+    const parts = await setup(SLOW_REPLY, {}, onTestFinished);
     const { gateway, emulator } = parts;
     const controller = new AbortController();
     const call = fetch(`${gateway.url}/v1/chat/completions`, {
@@ -65,8 +66,8 @@ describe("a caller that hangs up", () => {
     await expectDeletedAfterTheReplyEnded(parts);
   });
 
-  test("while queued: it leaves the queue and never reaches the server", async () => {
-    const { gateway, emulator, openai } = await setup({ tokenDelayMs: 20, replyTokens: 15 }, { maxConcurrent: 1, maxQueue: 1 });
+  test("while queued: it leaves the queue and never reaches the server", async ({ onTestFinished }) => {
+    const { gateway, emulator, openai } = await setup({ tokenDelayMs: 20, replyTokens: 15 }, { maxConcurrent: 1, maxQueue: 1 }, onTestFinished);
     const first = openai().chat.completions.create({ model: MODEL, messages: HELLO });
     await eventually(() => emulator.liveChats() === 1, "the first reply started");
     const controller = new AbortController();
@@ -88,9 +89,9 @@ describe("a caller that hangs up", () => {
   });
 });
 
-describe("shutdown", () => {
-  test("close() ends a stream in flight with an error chunk, deletes its chat once the server finished the reply, and resolves", async () => {
-    const parts = await setup(SLOW_REPLY);
+describe.concurrent("shutdown", () => {
+  test("close() ends a stream in flight with an error chunk, deletes its chat once the server finished the reply, and resolves", async ({ onTestFinished }) => {
+    const parts = await setup(SLOW_REPLY, {}, onTestFinished);
     const { gateway, emulator } = parts;
     const response = await post(gateway, "/v1/chat/completions", { model: MODEL, messages: HELLO, stream: true });
     const body = response.text();

@@ -43,6 +43,13 @@ async function serve(args: string[] = [], env: Record<string, string | undefined
   return { child, url: url ?? "" };
 }
 
+/** What the child writes to stderr, read as it arrives (a stream holds its output until read). */
+function stderrOf(child: ChildProcessWithoutNullStreams): () => string {
+  let text = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  return () => text;
+}
+
 /** The emulator's chats that still exist. */
 async function liveChats(): Promise<number> {
   const response = await fetch(`${upstream.OASST_BASE_URL}/api/chat`, { headers: { cookie: upstream.OASST_COOKIES } });
@@ -185,6 +192,50 @@ describe("oasst serve", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toMatch(/hint:/);
+  });
+
+  test("a good session: a ready note, then a line per request with method, path, status, ms and chat id, never the query string", async () => {
+    const { child, url } = await serve();
+    const stderr = stderrOf(child);
+    await eventually(() => /ready: Open-Assistant at \S+ lists \d+ models to its account\n/.test(stderr()), "the ready note");
+    const health = curl(["-o", "/dev/null", `${url}/health?key=sk-secret-query`]);
+    await health.done;
+    const body = JSON.stringify({ model: MODEL, messages: HELLO });
+    const completion = curl(["-o", "/dev/null", `${url}/v1/chat/completions`, "-H", "content-type: application/json", "-d", body]);
+    await completion.done;
+    await eventually(() => /POST \/v1\/chat\/completions/.test(stderr()), "the completion's log line");
+    expect(stderr()).toMatch(/^oasst serve: GET \/health 200 \d+ ms$/m);
+    expect(stderr()).toMatch(/^oasst serve: POST \/v1\/chat\/completions 200 \d+ ms chat [\w-]+$/m);
+    expect(stderr()).not.toMatch(/sk-secret-query|Hello|warning/);
+  });
+
+  test("--quiet: no ready note and no request log", async () => {
+    // --verbose shows the check's upstream request: once it is answered, a ready note would have been written.
+    const { child, url } = await serve(["--quiet", "--verbose"]);
+    const stderr = stderrOf(child);
+    await eventually(() => /GET \S+\/api\/chat\/models → 200/.test(stderr()), "the check's answer");
+    const health = curl(["-o", "/dev/null", `${url}/health`]);
+    await health.done;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stderr()).not.toMatch(/ready|GET \/health|warning/);
+  });
+
+  test("a refused session cookie: a warning at start that names the fix, and the gateway still answers /health", async () => {
+    const { child, url } = await serve(["--quiet"], { OASST_COOKIES: "next-auth.session-token=not-a-session" });
+    const stderr = stderrOf(child);
+    await eventually(() => /warning:/.test(stderr()), "the warning");
+    expect(stderr()).toMatch(/refused the session cookies: .*HTTP 403.*--cookie/);
+    expect(stderr()).not.toMatch(/ready/);
+    const health = curl(["-w", "%{http_code}", `${url}/health`]);
+    expect(await health.done).toBe(0);
+    expect(health.reads.map((read) => read.text).join("")).toMatch(/"status":"ok".*200$/);
+  });
+
+  test("a dead base URL: a warning at start that names --base-url", async () => {
+    const { child } = await serve([], { OASST_BASE_URL: "http://127.0.0.1:9" });
+    const stderr = stderrOf(child);
+    await eventually(() => /warning:/.test(stderr()), "the warning");
+    expect(stderr()).toMatch(/could not reach Open-Assistant at http:\/\/127\.0\.0\.1:9\/?: .*ECONNREFUSED.*--base-url/);
   });
 
   test("a port in use is a usage error with a fix", async () => {

@@ -27,7 +27,7 @@ describe("the gateway's session cookies", () => {
   test("serveGateway without any refuses to start, naming where it looked and what to do", async () => {
     const error = await serveGateway({ port: 0, baseUrl: emulator.url, env: { HOME: empty }, cookiesDir: empty }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AuthError);
-    expect((error as AuthError).summary).toContain(empty);
+    expect((error as AuthError).message).toContain(empty);
     expect((error as AuthError).hint).toMatch(/OASST_COOKIES/);
   });
 

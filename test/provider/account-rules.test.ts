@@ -4,21 +4,19 @@
  * cancelled ends promptly, the rate limit's bare 500 becomes a RateLimitError, and a new
  * user's first chat survives the server's race on creating the user.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type OnTestFinishedHandler } from "vitest";
 import { Accounts, OpenAssistant, RateLimitError, ReplyCancelledError, ServerError, type OpenAssistantOptions } from "../../src/index.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { failFirst, startFlakyFront, type FlakyFront } from "../reliability/helpers/flaky-front.js";
 
 const MODEL = "OA_SFT_Llama_30B_6";
 const hello = (n: number) => [{ role: "user", content: `hello ${n}` }];
-const servers: Array<{ stop?: () => Promise<void>; close?: () => Promise<void> }> = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await (server.stop ?? server.close)?.call(server);
-});
+/** The test context's onTestFinished: the tests run at once (describe.concurrent), each stops its own servers. */
+type Cleanup = (stop: OnTestFinishedHandler) => void;
 
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
+async function emulator(cleanup: Cleanup, options: EmulatorOptions = {}): Promise<Emulator> {
   const server = await startEmulator({ quiet: true, ...options });
-  servers.push(server);
+  cleanup(() => server.stop());
   return server;
 }
 
@@ -26,9 +24,9 @@ function optionsFor(server: { url: string }, cookies: Record<string, string>, ex
   return { baseUrl: server.url, cookies, onWarning: () => undefined, ...extra };
 }
 
-describe("one account, several replies at once", () => {
-  it("all complete: each posts its assistant message once the previous one left the server's queue", async () => {
-    const server = await emulator({ tokenDelayMs: 5, replyTokens: 10 });
+describe.concurrent("one account, several replies at once", () => {
+  it("all complete: each posts its assistant message once the previous one left the server's queue", async ({ onTestFinished }) => {
+    const server = await emulator(onTestFinished, { tokenDelayMs: 5, replyTokens: 10 });
     const accounts = new Accounts();
     const replies = await Promise.all(
       [0, 1, 2, 3, 4, 5].map((n) => OpenAssistant.createAsync(MODEL, hello(n), optionsFor(server, server.cookies, { accounts, timeout: 10_000 }))),
@@ -37,9 +35,9 @@ describe("one account, several replies at once", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it("a reply the server cancelled (another client on the account) ends within seconds with a ReplyCancelledError", async () => {
+  it("a reply the server cancelled (another client on the account) ends within seconds with a ReplyCancelledError", async ({ onTestFinished }) => {
     // Two processes on one account: separate Accounts, so nothing keeps their replies apart.
-    const server = await emulator({ workerSlots: 1, tokenDelayMs: 100, replyTokens: 30 } as EmulatorOptions);
+    const server = await emulator(onTestFinished, { workerSlots: 1, tokenDelayMs: 50, replyTokens: 30 } as EmulatorOptions);
     const started = Date.now();
     const warnings: string[] = [];
     const results = await Promise.allSettled(
@@ -69,9 +67,9 @@ describe("one account, several replies at once", () => {
   });
 });
 
-describe("the real rate limit: HTTP 500 from assistant_message", () => {
-  it("is a RateLimitError with the time to wait when the account's window is full", async () => {
-    const server = await emulator({ rateLimit: { messages: 2, windowMs: 600_000 } } as EmulatorOptions);
+describe.concurrent("the real rate limit: HTTP 500 from assistant_message", () => {
+  it("is a RateLimitError with the time to wait when the account's window is full", async ({ onTestFinished }) => {
+    const server = await emulator(onTestFinished, { rateLimit: { messages: 2, windowMs: 600_000 } } as EmulatorOptions);
     const accounts = new Accounts({ rateLimit: { messages: 2, windowMs: 600_000 } });
     const options = optionsFor(server, server.cookies, { accounts, maxRetries: 0 });
     await OpenAssistant.createAsync(MODEL, hello(1), options);
@@ -86,8 +84,8 @@ describe("the real rate limit: HTTP 500 from assistant_message", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it("stays a ServerError, naming the rate limit as a likely cause, when this process did not fill the window", async () => {
-    const server = await emulator({ faults: ["rate-limit-500"] });
+  it("stays a ServerError, naming the rate limit as a likely cause, when this process did not fill the window", async ({ onTestFinished }) => {
+    const server = await emulator(onTestFinished, { faults: ["rate-limit-500"] });
     const error = await OpenAssistant.createAsync(MODEL, hello(1), optionsFor(server, server.cookies, { accounts: new Accounts(), maxRetries: 0 })).catch(
       (e: unknown) => e,
     );
@@ -97,25 +95,22 @@ describe("the real rate limit: HTTP 500 from assistant_message", () => {
   });
 });
 
-describe("a new user's first requests", () => {
-  let front: FlakyFront | undefined;
-  afterEach(async () => {
-    await front?.close();
-    front = undefined;
-  });
-
-  it("POST /api/chat answering 500 is sent again: an empty chat is safe to create twice", async () => {
-    const server = await emulator();
-    front = await startFlakyFront(server.url, failFirst("/api/chat", 1, { status: 500, body: '{"message":"Something went wrong"}' }));
+describe.concurrent("a new user's first requests", () => {
+  it("POST /api/chat answering 500 is sent again: an empty chat is safe to create twice", async ({ onTestFinished }) => {
+    const server = await emulator(onTestFinished);
+    const front: FlakyFront = await startFlakyFront(server.url, failFirst("/api/chat", 1, { status: 500, body: '{"message":"Something went wrong"}' }));
+    onTestFinished(() => front.close());
     const reply = await OpenAssistant.createAsync(MODEL, hello(1), optionsFor(front, server.cookies, { accounts: new Accounts() }));
     expect(reply).toBe(server.expectedReply("hello 1"));
     expect(front.hits.filter((hit) => hit.method === "POST" && hit.path === "/api/chat")).toHaveLength(2);
   });
 });
 
-describe("a reply left early", () => {
-  it("has its chat deleted only once the server finished the reply (deleting it sooner aborts other users' replies on the real server)", async () => {
-    const server = await emulator({ tokenDelayMs: 20, replyTokens: 30 });
+describe.concurrent("a reply left early", () => {
+  it("has its chat deleted only once the server finished the reply (deleting it sooner aborts other users' replies on the real server)", async ({
+    onTestFinished,
+  }) => {
+    const server = await emulator(onTestFinished, { tokenDelayMs: 20, replyTokens: 30 });
     const warnings: string[] = [];
     const controller = new AbortController();
     let tokens = 0;

@@ -382,7 +382,7 @@ describe("OpenAssistant provider: typed errors", () => {
       );
       expect(error).toBeInstanceOf(AuthError);
       expect(error.summary).toContain("No cookies for 127.0.0.1");
-      expect(error.summary).toContain(empty);
+      expect(error.message).toContain(empty);
       expect(error.hint).toMatch(/OASST_COOKIES/);
     } finally {
       vi.unstubAllEnvs();

@@ -3,24 +3,28 @@ import { Option, type Command } from "commander";
 import { defaultCookiesDir } from "../../cookies/config-dir.js";
 import { normalizeHost } from "../../cookies/domain-match.js";
 import { BROWSER_NAMES, type BrowserName, type CookieReport, type FoundCookies } from "../../cookies/types.js";
+import { ConfigError } from "../../errors.js";
+import { redactUrl } from "../../redact.js";
+import { noCookiesHint } from "../cli-hints.js";
 import { keepSecret, warningLine } from "../error-output.js";
 import { formatTable } from "../table.js";
 import { stdoutPalette } from "../terminal.js";
 
-const DEFAULT_DOMAIN = "open-assistant.io";
-
 const EXAMPLES = `
 Examples:
-  $ oasst cookies                                   # every source, for open-assistant.io
+  $ oasst cookies                                   # every source, for the site oasst chat uses
   $ oasst cookies --browser firefox                 # only Firefox's profiles
   $ oasst cookies --profile ~/.config/chromium/Default --json
   $ oasst cookies 127.0.0.1 --show-values           # a local server; prints the values too
 
+Without a domain, the site is the one the other commands use: --base-url, else
+OASST_BASE_URL, else the config file's baseUrl, else open-assistant.io.
 Sources, in order: OASST_COOKIES, the cookies folder (OASST_COOKIES_DIR; cookies.txt, JSON
 exports, HAR), then Firefox, Chrome, Chromium, Brave, Edge, Vivaldi and Opera profiles.
 Exit status 2 when no source holds a cookie for the domain. docs/cookies.md has the details.`;
 
 interface CookiesFlags {
+  baseUrl?: string;
   browser?: BrowserName;
   profile?: string;
   json?: boolean;
@@ -32,22 +36,32 @@ export function registerCookiesCommand(program: Command): void {
   program
     .command("cookies")
     .description("show where the session cookies come from: source, name and expiry of each (values hidden)")
-    .argument("[domain]", "the site whose cookies to look for", DEFAULT_DOMAIN)
+    .argument("[domain]", "the site whose cookies to look for (default: the base URL's host)")
+    .option("--base-url <url>", "the Open-Assistant site (env OASST_BASE_URL; default https://open-assistant.io)")
     .addOption(new Option("--browser <name>", "read only this browser's profiles").choices(BROWSER_NAMES))
     .option("--profile <dir>", "read only this browser profile folder (Firefox or Chromium family)")
     .option("--json", "print the report as JSON")
     .option("--show-values", "print the cookie values too: they log you in, keep them off shared screens and logs")
     .addHelpText("after", EXAMPLES)
-    .action(async (domain: string, flags: CookiesFlags) => {
+    .action(async (domain: string | undefined, flags: CookiesFlags) => {
       await runCookies(domain, flags);
     });
 }
 
-async function runCookies(domain: string, flags: CookiesFlags): Promise<void> {
-  const host = normalizeHost(domain);
-  // Loaded here: the browser readers are not for every command's start-up.
-  const { findCookies, noCookiesError } = await import("../../cookies/get-cookies.js");
-  const report = await findCookies(host, {
+async function runCookies(domain: string | undefined, flags: CookiesFlags): Promise<void> {
+  // Loaded here: the browser readers and the provider's defaults are not for every command's start-up.
+  const [{ findCookies, noCookiesError }, { configFilePath, readConfigFile, resolveConnectionSettings }, { DEFAULTS }] = await Promise.all([
+    import("../../cookies/get-cookies.js"),
+    import("../config.js"),
+    import("../connection.js"),
+  ]);
+  // The same site as `oasst chat` and the others: flag, environment, config file, default.
+  const baseUrl = domain
+    ? { value: normalizeHost(domain), from: "the domain argument" }
+    : resolveConnectionSettings({ baseUrl: flags.baseUrl }, process.env, await readConfigFile(configFilePath(process.env)), DEFAULTS).baseUrl;
+  const site = baseUrl.value;
+  const host = domain ? site : siteHost(site);
+  const report = await findCookies(site, {
     browser: flags.browser,
     profile: flags.profile,
     // A browser or profile named on the command line is the only place looked at, as for `oasst chat`.
@@ -60,7 +74,16 @@ async function runCookies(domain: string, flags: CookiesFlags): Promise<void> {
     flags.json ? `${JSON.stringify(asJson(host, report, flags.showValues === true), null, 2)}\n` : asTable(report, flags.showValues === true),
   );
   if (report.cookies.length === 0) {
-    throw noCookiesError(host, report.searched, defaultCookiesDir({ platform: process.platform, homeDir: homedir(), env: process.env }));
+    const cookiesDir = defaultCookiesDir({ platform: process.platform, homeDir: homedir(), env: process.env });
+    throw noCookiesError(host, report.searched, cookiesDir, noCookiesHint(baseUrl));
+  }
+}
+
+function siteHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    throw new ConfigError(`The base URL ${JSON.stringify(redactUrl(url))} is not a URL`, "Write it as https://host[:port][/prefix].");
   }
 }
 

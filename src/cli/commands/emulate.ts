@@ -4,6 +4,7 @@ import type { Emulator, EmulatorOptions } from "../../emulator/emulator.js";
 import { FAULT_DESCRIPTIONS, FAULT_NAMES, type Fault } from "../../emulator/faults.js";
 import { MODEL_NAMES } from "../../emulator/models.js";
 import { OpenAssistantError } from "../../errors.js";
+import { emulatorSessionToken } from "../emulator-session.js";
 
 /**
  * `oasst emulate`: the local Open-Assistant-compatible server on a port, until Ctrl-C.
@@ -32,6 +33,8 @@ interface EmulateFlags {
   rateLimitWindow: number;
   connectionClose?: boolean;
   sessions: number;
+  upstream?: string;
+  upstreamModel?: string;
 }
 
 function numberFlag(what: string, integer: boolean, min: number, max = Number.POSITIVE_INFINITY) {
@@ -66,10 +69,13 @@ Examples:
   $ oasst emulate --port 8765 --token-delay 30 --pending 3 --pending-interval 500
   $ oasst emulate --sessions 8 --no-rate-limit --connection-close
   $ oasst emulate --fault error-event --reply-tokens 40
+  $ oasst emulate --upstream http://127.0.0.1:11434/v1 --upstream-model llama3.2
 
 It prints two lines to paste into a shell (or read from a script):
   export OASST_BASE_URL=http://127.0.0.1:8765
   export OASST_COOKIES='next-auth.session-token=…'
+The session token is kept in <config dir>/oasst/emulator-session, so a restarted
+emulator accepts the cookie exported before (the port is new unless --port is given).
 
 Faults (--fault, repeatable):
 ${FAULT_HELP}
@@ -87,7 +93,8 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     pingIntervalMs: flags.pingInterval,
     faults: flags.fault ?? [],
     models: flags.model,
-    sessionToken: flags.sessionToken,
+    // Saved in the config dir: a restart keeps the cookie that other shells exported.
+    sessionToken: flags.sessionToken ?? (await emulatorSessionToken((message) => console.error(`warning: ${message}`))),
     secureCookie: flags.secureCookie ?? false,
     quiet: flags.quiet ?? false,
     pendingEventIntervalMs: flags.pendingEventInterval,
@@ -95,6 +102,8 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     cancelPending: flags.cancelPending,
     rateLimit: flags.rateLimit === false ? false : { messages: flags.rateLimit ?? 20, windowMs: flags.rateLimitWindow * 1000 },
     connectionClose: flags.connectionClose ?? false,
+    // The key comes from the environment only: a flag would show in `ps`.
+    upstream: flags.upstream ? { baseUrl: flags.upstream, apiKey: process.env.OASST_UPSTREAM_API_KEY || undefined, model: flags.upstreamModel } : undefined,
   };
   if (!isLoopback(flags.host)) {
     console.error(
@@ -128,6 +137,7 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
   if (!flags.quiet) {
     const faults = options.faults?.length ? options.faults.join(", ") : "none";
     console.error(`oasst emulate: listening on ${emulator.url} (faults: ${faults}); Ctrl-C to stop`);
+    console.error(`In a shell with the lines above: oasst chat --base-url ${emulator.url} "Hello"`);
   }
   await stopped;
 }
@@ -175,9 +185,11 @@ export function registerEmulateCommand(program: Command): void {
     .option("--ping-interval <ms>", "keep-alive ping comment interval", numberFlag("milliseconds", false, 1), 15_000)
     .option("--fault <name...>", "inject faults (see the list below)", listFlag("fault", FAULT_NAMES))
     .option("--model <name...>", "allowed model config names (default: all)", listFlag("model config name", MODEL_NAMES))
-    .option("--session-token <token>", "session token to accept (default: a random one)")
+    .option("--session-token <token>", "session token to accept (default: a random one, kept in <config dir>/oasst/emulator-session)")
     .option("--secure-cookie", "use the __Secure-next-auth.session-token cookie name (as an https site)")
     .option("--quiet", "no request log on stderr")
+    .option("--upstream <url>", "reply with a real model: an OpenAI-compatible API's base URL (e.g. Ollama's http://127.0.0.1:11434/v1)")
+    .option("--upstream-model <name>", "the upstream model to ask (default: the Open-Assistant model config name); key: $OASST_UPSTREAM_API_KEY")
     .addHelpText("after", EXAMPLES)
     .action((flags: EmulateFlags) => runEmulate(flags));
 }

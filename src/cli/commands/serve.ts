@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { cookieHeaderValues } from "../../cookies/cookie-header.js";
 import { ConfigError } from "../../errors.js";
-import type { GatewaySession, ServedGateway } from "../../gateway/index.js";
+import type { GatewaySession, ServedGateway, UpstreamCheck } from "../../gateway/index.js";
 import type { ConnectionFlags } from "../config.js";
 import { addConnectionFlags } from "../connection-flags.js";
 import { checkTimeout } from "../flag-values.js";
@@ -23,6 +23,7 @@ interface ServeFlags extends ConnectionFlags {
   queueTimeout?: number;
   conversations?: boolean;
   conversationTtl?: number;
+  quiet?: boolean;
 }
 
 const EXAMPLES = `
@@ -36,7 +37,7 @@ Examples:
 Then point any OpenAI client at it:
   $ curl -N http://127.0.0.1:1337/v1/chat/completions -H 'content-type: application/json' \\
       -d '{"model":"OA_SFT_Llama_30B_6","stream":true,"messages":[{"role":"user","content":"Hello"}]}'
-  OPENAI_BASE_URL=http://127.0.0.1:1337/v1 (the API key is --api-key, or anything when none is set)
+  OPENAI_BASE_URL=http://127.0.0.1:1337/v1 OPENAI_API_KEY=<--api-key, or any text when none is set: the openai client needs one>
 
 The gateway logs in to Open-Assistant with its own session cookies (found as for
 \`oasst chat\`); callers never send them and never see them. Open-Assistant runs one
@@ -76,7 +77,7 @@ function sessionOf(flag: string): GatewaySession {
 async function runServe(flags: ServeFlags): Promise<void> {
   // Loaded on use: `oasst --help` and the other commands start without hono.
   const [
-    { serveGateway, isLoopbackHost, defaultConversationsFile },
+    { serveGateway, isLoopbackHost, defaultConversationsFile, requestLogLine },
     { configFilePath, readConfigFile, resolveConnectionSettings },
     { findSessionCookies },
     connection,
@@ -107,7 +108,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       "Give every account as a --session, or use the other flags for one account.",
     );
   }
-  const cookies = sessions ? undefined : await findSessionCookies(settings.baseUrl.value, flags, env, config, warn);
+  const cookies = sessions ? undefined : await findSessionCookies(settings.baseUrl.value, flags, env, config, warn, settings.baseUrl.from);
   if (cookies) connection.logSettings(log, settings, cookies);
   if (flags.conversationTtl !== undefined && !flags.conversations) {
     throw new ConfigError("--conversation-ttl was given without --conversations", "Add --conversations to keep chats, or leave --conversation-ttl out.");
@@ -145,6 +146,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       env,
       accounts: cliAccounts(env),
       onRequest: flags.verbose ? log.request : undefined,
+      onRequestLog: flags.quiet ? undefined : (entry) => process.stderr.write(`oasst serve: ${requestLogLine(entry)}\n`),
       onWarning: (warning) => warn(warning.message),
     });
   } catch (error) {
@@ -153,6 +155,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
     throw error;
   }
   process.stdout.write(`oasst serve: listening on ${gateway.url} (OpenAI base URL ${gateway.url}/v1${apiKey ? ", API key required" : ""}); Ctrl-C to stop\n`);
+  // Not awaited: the gateway serves meanwhile, and Ctrl-C must not wait for a dead server's timeout.
+  void gateway.checkUpstream().then((check) => reportUpstreamCheck(check, settings.baseUrl.value, flags.quiet === true, warn));
   await stopRequested;
   process.off("SIGINT", onStop);
   process.off("SIGTERM", onStop);
@@ -160,6 +164,31 @@ async function runServe(flags: ServeFlags): Promise<void> {
   process.once("SIGINT", () => process.exit(130));
   process.stderr.write("oasst serve: stopping (replies in flight end, their chats are deleted)…\n");
   await gateway.close();
+}
+
+/** The start-up check: a warning with a fix for each account that failed, else (unless --quiet) a note that it is ready. */
+function reportUpstreamCheck(check: UpstreamCheck, baseUrl: string, quiet: boolean, warn: (message: string) => void): void {
+  // Ctrl-C came first: the gateway is stopping, the check says nothing about the server.
+  if (check.failures.some((failure) => failure.code === "aborted")) return;
+  for (const failure of check.failures) {
+    const which = check.accounts > 1 ? ` (--session number ${failure.account})` : "";
+    if (failure.code === "auth") {
+      warn(
+        `Open-Assistant at ${baseUrl} refused the session cookies${which}: ${failure.message}. Its requests will fail: give fresh cookies with --cookie, --cookies-file, --browser or --session.`,
+      );
+    } else if (failure.code === "connection" || failure.code === "timeout") {
+      warn(
+        `could not reach Open-Assistant at ${baseUrl}${which}: ${failure.message}. Requests will fail until it answers: check --base-url (env OASST_BASE_URL), --proxy and the network.`,
+      );
+    } else {
+      warn(`Open-Assistant at ${baseUrl} did not list its models${which}: ${failure.message}. Requests may fail: check --base-url and the session cookies.`);
+    }
+  }
+  const usable = check.accounts - check.failures.length;
+  if (quiet || usable === 0) return;
+  const models = check.models.length === 1 ? "1 model" : `${check.models.length} models`;
+  const accounts = check.accounts === 1 ? "its account" : `${usable} of ${check.accounts} accounts`;
+  process.stderr.write(`oasst serve: ready: Open-Assistant at ${baseUrl} lists ${models} to ${accounts}\n`);
 }
 
 /** `oasst serve`: the OpenAI-compatible gateway, until Ctrl-C. */
@@ -192,6 +221,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option("--keep-alive-timeout <duration>", "an idle connection between requests is closed after this (default 5s)", durationFlag("--keep-alive-timeout"))
     .option("--queue-timeout <duration>", "a reply that waits in Open-Assistant's queue longer gets 504 (default 5m)", durationFlag("--queue-timeout"))
+    .option("--quiet", "no request log and no start-up note on stderr (warnings stay)")
     .option("--conversations", "keep chats and continue them: a known history sends only its new turn (see docs/conversations.md)")
     .option(
       "--conversation-ttl <duration>",
