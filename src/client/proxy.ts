@@ -78,9 +78,17 @@ export function createProxyDispatcher(proxy: string, options: ProxyDispatcherOpt
   // The CONNECT that opens a tunnel is not tied to the request's signal: the wait for the proxy's
   // answer gets the timeout too, or a proxy that never answers holds close() for undici's 300 s default.
   const Pool = undiciPool();
-  const clientFactory = (origin: URL, opts: object) => new Pool(origin, { ...opts, headersTimeout: connect.timeout });
+  // undici names an https proxy to its TLS by the proxy's host even when that is an IP address, which SNI
+  // forbids (RFC 6066; Node warns DEP0123): no server name then.
+  const clientFactory = (origin: URL, opts: { connect?: buildConnector.connector }) =>
+    new Pool(origin, { ...opts, connect: withoutIpServername(opts.connect), headersTimeout: connect.timeout });
   // Every target goes through a CONNECT tunnel: cookies never travel in clear to the proxy.
   return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect, connections, clientFactory });
+}
+
+function withoutIpServername(connector: buildConnector.connector | undefined): buildConnector.connector | undefined {
+  if (!connector) return undefined;
+  return (options, callback) => connector(options.servername && isIP(options.servername) ? { ...options, servername: undefined } : options, callback);
 }
 
 /** Connect through a SOCKS5 proxy, then speak TLS to the target inside it when the target is https. */

@@ -64,7 +64,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(settings.port, settings.host, () => {
+    // A load test opens a thousand connections at once: more than Node's default backlog (511) would be reset.
+    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
       server.off("error", reject);
       resolve();
     });

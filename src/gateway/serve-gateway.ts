@@ -104,7 +104,8 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
   server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)));
-    server.listen(port, host, resolve);
+    // Node's default backlog (511) is below what the gateway takes at once: a burst beyond it would be reset by the kernel.
+    server.listen({ port, host, backlog: Math.max(511, limits.maxConnections) }, resolve);
   });
   const address = server.address() as AddressInfo;
   const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { test } from "vitest";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -144,3 +145,28 @@ export function emulatorPool(): { start(options?: EmulatorOptions): Promise<Emul
 export function serverEnv(server: Emulator): Record<string, string> {
   return { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie };
 }
+
+/**
+ * `test` with a temporary home and an emulator pool of its own for each test, removed and stopped
+ * when it ends: tests can run at once (describe.concurrent), each CLI child in its own home.
+ * `it("…", async ({ home, emulator }) => { const server = await emulator(); … })`. The emulators
+ * start with `emulatorDefaults` under the options each call gives.
+ */
+export function cliTestWith(emulatorDefaults: EmulatorOptions = {}) {
+  return test.extend<{ home: TempHome; emulator: (options?: EmulatorOptions) => Promise<Emulator> }>({
+    // eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from its first parameter's pattern
+    home: async ({}, use) => {
+      const home = await makeTempHome();
+      await use(home);
+      await home.remove();
+    },
+    // eslint-disable-next-line no-empty-pattern -- as above
+    emulator: async ({}, use) => {
+      const pool = emulatorPool();
+      await use((options = {}) => pool.start({ ...emulatorDefaults, ...options }));
+      await pool.stopAll();
+    },
+  });
+}
+
+export const cliTest = cliTestWith();

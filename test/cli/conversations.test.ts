@@ -3,24 +3,29 @@
  * --keep` and `--continue` (piped), and `oasst chats show`. Child processes of the built
  * binary against the emulator.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { OpenAssistantClient } from "../../src/client/client.js";
 import type { ChatRead, MessageRead } from "../../src/client/wire-types.js";
 import type { Emulator } from "../../src/emulator/emulator.js";
 import { OpenAssistant, type Conversation, type OpenAssistantOptions } from "../../src/index.js";
-import { assertBuilt, emulatorPool, makeTempHome, runCli, serverEnv, type CliResult, type TempHome } from "./cli-harness.js";
+import { assertBuilt, cliTestWith, runCli, serverEnv, type CliResult, type TempHome } from "./cli-harness.js";
 import { stopTmuxServer, TmuxPane } from "./tmux-harness.js";
 
-let home: TempHome;
-const emulators = emulatorPool();
-const emulator = (options: Parameters<typeof emulators.start>[0] = {}) => emulators.start({ replyTokens: 5, ...options });
-const panes: TmuxPane[] = [];
-
-async function pane(args: string[], server: Emulator): Promise<TmuxPane> {
-  const started = await TmuxPane.start(args, home, serverEnv(server));
-  panes.push(started);
-  return started;
-}
+/**
+ * cliTest's home; emulators with short replies (5 tokens); `pane(args, server)`: oasst in a tmux session of its
+ * own. All stopped when the test ends: the tests run at once (describe.concurrent), each with its own.
+ */
+const it = cliTestWith({ replyTokens: 5 }).extend<{ pane: (args: string[], server: Emulator) => Promise<TmuxPane> }>({
+  pane: async ({ home }, use) => {
+    const panes: TmuxPane[] = [];
+    await use(async (args, server) => {
+      const started = await TmuxPane.start(args, home, serverEnv(server));
+      panes.push(started);
+      return started;
+    });
+    await Promise.all(panes.map((p) => p.kill()));
+  },
+});
 
 /** The JSON bodies of the requests `METHOD path`, in order. */
 function bodies(server: Emulator, method: string, path: string): Array<Record<string, unknown>> {
@@ -49,7 +54,7 @@ const keptLine = (chatId: string) =>
   `Chat ${chatId} is kept: continue it with \`oasst chat --continue ${chatId}\`, delete it with \`oasst chats --delete ${chatId}\`.`;
 
 /** A kept chat made by `oasst chat --keep PROMPT`; its id from the stderr line. */
-async function keptChat(server: Emulator, prompt: string): Promise<string> {
+async function keptChat(home: TempHome, server: Emulator, prompt: string): Promise<string> {
   const result = await runCli(["chat", "--keep", prompt], home, { env: serverEnv(server) });
   expect(result.code).toBe(0);
   const chatId = /^Chat (\S+) is kept/.exec(result.stderr)?.[1];
@@ -79,18 +84,10 @@ function expectTwoLineError(result: CliResult, cause: RegExp, hint: RegExp): voi
 }
 
 beforeAll(() => assertBuilt());
-beforeEach(async () => {
-  home = await makeTempHome();
-});
-afterEach(async () => {
-  await Promise.all(panes.splice(0).map((p) => p.kill()));
-  await emulators.stopAll();
-  await home.remove();
-});
 afterAll(() => stopTmuxServer());
 
-describe("the interactive session keeps one chat", () => {
-  it("two messages make one chat of four messages, the second under the first reply; leaving names the chat", async () => {
+describe.concurrent("the interactive session keeps one chat", () => {
+  it("two messages make one chat of four messages, the second under the first reply; leaving names the chat", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -115,7 +112,7 @@ describe("the interactive session keeps one chat", () => {
     expect(await session.capture()).toContain(keptLine(chatId!));
   });
 
-  it("/retry posts another reply to the same message, and the next message goes under the new reply", async () => {
+  it("/retry posts another reply to the same message, and the next message goes under the new reply", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -142,7 +139,7 @@ describe("the interactive session keeps one chat", () => {
     expect(chatsCreated(server)).toBe(1);
   });
 
-  it("/good and /bad vote on the last reply", async () => {
+  it("/good and /bad vote on the last reply", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -162,7 +159,7 @@ describe("the interactive session keeps one chat", () => {
     expect(messagesOf(await readChat(server, chat.id), "assistant")[0]?.score).toBe(-1);
   });
 
-  it("/new starts a second chat and the first stays on the site; /reset does the same", async () => {
+  it("/new starts a second chat and the first stays on the site; /reset does the same", async ({ emulator, pane }) => {
     const server = await emulator();
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -188,7 +185,7 @@ describe("the interactive session keeps one chat", () => {
     expect(await session.capture()).toContain(keptLine(prompts[2]?.chat_id as string));
   });
 
-  it("a stopped reply leaves the chat where it was: the next message goes on from the last whole reply", async () => {
+  it("a stopped reply leaves the chat where it was: the next message goes on from the last whole reply", async ({ emulator, pane }) => {
     const server = await emulator({ replyTokens: 40, tokenDelayMs: 25 });
     const session = await pane(["chat"], server);
     await session.waitFor(/^you> $/m);
@@ -213,9 +210,9 @@ describe("the interactive session keeps one chat", () => {
     expect(server.requests.some((r) => r.method === "DELETE")).toBe(false);
   });
 
-  it("oasst chat --continue goes on with the most recent chat, after showing its last exchange", async () => {
+  it("oasst chat --continue goes on with the most recent chat, after showing its last exchange", async ({ home, emulator, pane }) => {
     const server = await emulator();
-    const chatId = await keptChat(server, "Name a colour.");
+    const chatId = await keptChat(home, server, "Name a colour.");
     const session = await pane(["chat", "--continue"], server);
     const screen = await session.waitFor(/^you> $/m);
     expect(screen).toContain(`continuing chat ${chatId}.`);
@@ -228,8 +225,8 @@ describe("the interactive session keeps one chat", () => {
   });
 });
 
-describe("oasst chat --keep and --continue", () => {
-  it("--keep keeps the chat and names it on stderr; --system goes as the system prompt", async () => {
+describe.concurrent("oasst chat --keep and --continue", () => {
+  it("--keep keeps the chat and names it on stderr; --system goes as the system prompt", async ({ home, emulator }) => {
     const server = await emulator();
     const result = await runCli(["chat", "--keep", "--system", "Be brief.", "Hello"], home, { env: serverEnv(server) });
     expect(result.code).toBe(0);
@@ -242,10 +239,10 @@ describe("oasst chat --keep and --continue", () => {
     expect(bodies(server, "POST", "/api/chat/assistant_message")[0]?.system_prompt).toBe("Be brief.");
   });
 
-  it("--continue goes on with the most recent chat; a word after it that is not a chat id starts the prompt", async () => {
+  it("--continue goes on with the most recent chat; a word after it that is not a chat id starts the prompt", async ({ home, emulator }) => {
     const server = await emulator();
-    await keptChat(server, "Older");
-    const chatId = await keptChat(server, "Name a colour.");
+    await keptChat(home, server, "Older");
+    const chatId = await keptChat(home, server, "Name a colour.");
     const result = await runCli(["chat", "--continue", "And", "another?"], home, { env: serverEnv(server) });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${server.expectedReply("And another?")}\n`);
@@ -256,10 +253,10 @@ describe("oasst chat --keep and --continue", () => {
     expect(server.liveChats()).toBe(2);
   });
 
-  it("--continue ID goes on with that chat, also with flags between the two", async () => {
+  it("--continue ID goes on with that chat, also with flags between the two", async ({ home, emulator }) => {
     const server = await emulator();
-    const older = await keptChat(server, "Older");
-    await keptChat(server, "Newer");
+    const older = await keptChat(home, server, "Older");
+    await keptChat(home, server, "Newer");
     for (const args of [
       ["chat", "--continue", older, "More"],
       ["chat", "--continue", "--max-new-tokens", "3", older, "More"],
@@ -272,7 +269,7 @@ describe("oasst chat --keep and --continue", () => {
     expect(chatsCreated(server)).toBe(2);
   });
 
-  it("--continue goes on from the chat's active thread tail when it is a complete reply", async () => {
+  it("--continue goes on from the chat's active thread tail when it is a complete reply", async ({ home, emulator }) => {
     const server = await emulator();
     const first = await libraryTurn(server, { conversation: "new" }, "Question");
     const retried = await libraryTurn(server, { conversation: first, regenerate: true }, undefined);
@@ -285,7 +282,7 @@ describe("oasst chat --keep and --continue", () => {
     expect(bodies(server, "POST", "/api/chat/prompter_message").at(-1)).toMatchObject({ parent_id: first.messageId, content: "After the tail" });
   });
 
-  it("--json: the message line carries the kept chat's handle, and stderr stays empty", async () => {
+  it("--json: the message line carries the kept chat's handle, and stderr stays empty", async ({ home, emulator }) => {
     const server = await emulator();
     const result = await runCli(["chat", "--keep", "--json", "Hello"], home, { env: serverEnv(server) });
     expect(result).toMatchObject({ code: 0, stderr: "" });
@@ -302,7 +299,7 @@ describe("oasst chat --keep and --continue", () => {
     expect(server.liveChats()).toBe(1);
   });
 
-  it("exits 1 with a hint for a chat without a complete reply, and sends nothing to it", async () => {
+  it("exits 1 with a hint for a chat without a complete reply, and sends nothing to it", async ({ home, emulator }) => {
     const server = await emulator();
     const chatId = await withClient(server, async (client) => {
       const chat = await client.createChat();
@@ -316,7 +313,7 @@ describe("oasst chat --keep and --continue", () => {
     expect(bodies(server, "POST", "/api/chat/assistant_message")).toHaveLength(0);
   });
 
-  it("exits 1 with a hint when there is no chat to continue, or the chat is unknown", async () => {
+  it("exits 1 with a hint when there is no chat to continue, or the chat is unknown", async ({ home, emulator }) => {
     const server = await emulator();
     const none = await runCli(["chat", "--continue", "Hi"], home, { env: serverEnv(server) });
     expect(none.code).toBe(1);
@@ -328,8 +325,8 @@ describe("oasst chat --keep and --continue", () => {
   });
 });
 
-describe("help", () => {
-  it("oasst chat --help explains --keep and --continue; oasst chats show --help has its examples", async () => {
+describe.concurrent("help", () => {
+  it("oasst chat --help explains --keep and --continue; oasst chats show --help has its examples", async ({ home }) => {
     const chat = await runCli(["chat", "--help"], home);
     expect(chat.stdout).toContain("--continue [chat-id]");
     expect(chat.stdout).toContain("--keep");
@@ -343,7 +340,7 @@ describe("help", () => {
   });
 });
 
-describe("oasst chats show", () => {
+describe.concurrent("oasst chats show", () => {
   /** Question → two replies (the second a regeneration) → a follow-up under the second → its reply. */
   async function branchedChat(server: Emulator): Promise<{ first: Conversation; retried: Conversation; last: Conversation }> {
     const first = await libraryTurn(server, { conversation: "new" }, "Question");
@@ -352,7 +349,10 @@ describe("oasst chats show", () => {
     return { first, retried, last };
   }
 
-  it("prints the thread as a tree: a regeneration is a branch; the active tail and the reply --continue goes on from are marked", async () => {
+  it("prints the thread as a tree: a regeneration is a branch; the active tail and the reply --continue goes on from are marked", async ({
+    home,
+    emulator,
+  }) => {
     const server = await emulator();
     const { first } = await branchedChat(server);
     const answer = server.expectedReply("Question");
@@ -376,7 +376,7 @@ describe("oasst chats show", () => {
     expect(marked.stdout).toContain(`   assistant: ${followUp}\n`);
   });
 
-  it("shows the most recent chat without an id; cuts lines to $COLUMNS", async () => {
+  it("shows the most recent chat without an id; cuts lines to $COLUMNS", async ({ home, emulator }) => {
     const server = await emulator();
     await libraryTurn(server, { conversation: "new" }, "An older chat");
     await libraryTurn(server, { conversation: "new" }, "A question long enough to be cut");
@@ -386,7 +386,7 @@ describe("oasst chats show", () => {
     for (const line of result.stdout.split("\n").slice(1)) expect([...line].length).toBeLessThanOrEqual(24);
   });
 
-  it("--json prints the chat with all its messages, before or after show", async () => {
+  it("--json prints the chat with all its messages, before or after show", async ({ home, emulator }) => {
     const server = await emulator();
     const { first } = await branchedChat(server);
     const chat = await readChat(server, first.chatId);
@@ -400,7 +400,7 @@ describe("oasst chats show", () => {
     }
   });
 
-  it("exits 1 with a hint for an unknown chat; oasst chats and --delete still work beside it", async () => {
+  it("exits 1 with a hint for an unknown chat; oasst chats and --delete still work beside it", async ({ home, emulator }) => {
     const server = await emulator();
     const unknown = await runCli(["chats", "show", "00000000-0000-7000-8000-000000000000"], home, { env: serverEnv(server) });
     expect(unknown.code).toBe(1);

@@ -66,7 +66,7 @@ export class TmuxPane {
   }
 
   /** Wait until the pane shows `pattern`; returns the pane text. */
-  async waitFor(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  async waitFor(pattern: string | RegExp, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = await this.capture();
@@ -77,7 +77,7 @@ export class TmuxPane {
   }
 
   /** The exit status oasst left on the pane. */
-  async exitStatus(timeoutMs = 10_000): Promise<number> {
+  async exitStatus(timeoutMs = 15_000): Promise<number> {
     const screen = await this.waitFor(/EXIT=\d+/, timeoutMs);
     return Number(/EXIT=(\d+)/.exec(screen)?.[1]);
   }

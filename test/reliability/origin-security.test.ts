@@ -8,7 +8,7 @@
  * it in a child process started with NODE_EXTRA_CA_CERTS.
  */
 import { Agent, fetch as undiciFetch } from "undici";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type OnTestFinishedHandler } from "vitest";
 import { OpenAssistant, ProtocolError, type Messages, type OpenAssistantWarning } from "../../src/index.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { prompterContent } from "../../src/provider/format-prompt.js";
@@ -24,23 +24,28 @@ const messages: Messages = [{ role: "user", content: "Where do my cookies go?" }
 const tls = hasOpenssl();
 
 let certificate: TestCertificate | undefined;
-const stops: Array<() => Promise<void>> = [];
 const unhandled = collectUnhandled();
 beforeAll(() => {
   assertBuilt();
   if (tls) certificate = makeCertificate();
 });
-afterAll(() => {
+afterAll(async () => {
   certificate?.remove();
-  unhandled.dispose();
-});
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
   await flushUnhandled();
+  unhandled.dispose();
   expect(unhandled.rejections).toEqual([]);
 });
 
-async function emulator(): Promise<Emulator> {
+/** One test's clean-up, the last registered first, when that test ends: the tests run at once (describe.concurrent). */
+function testStops(onTestFinished: (handler: OnTestFinishedHandler) => void): Array<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+  onTestFinished(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+  return stops;
+}
+
+async function emulator(stops: Array<() => Promise<void>>): Promise<Emulator> {
   const server = await startEmulator({ quiet: true, replyTokens: 12 });
   stops.push(() => server.stop());
   return server;
@@ -51,9 +56,10 @@ function cert(): TestCertificate {
   return certificate;
 }
 
-describe("redirects are never followed, so cookies never leave the configured origin", () => {
-  it.each([301, 302, 303, 307, 308])("HTTP %i to another host: ProtocolError saying why; the other host gets nothing", async (status) => {
-    const server = await emulator();
+describe.concurrent("redirects are never followed, so cookies never leave the configured origin", () => {
+  it.for([301, 302, 303, 307, 308])("HTTP %i to another host: ProtocolError saying why; the other host gets nothing", async (status, { onTestFinished }) => {
+    const stops = testStops(onTestFinished);
+    const server = await emulator(stops);
     const elsewhere = await startRecorder("127.0.0.2");
     stops.push(() => elsewhere.close());
     const front = await startFlakyFront(server.url, failFirst("/api/chat", 1, { status, headers: { location: `${elsewhere.url}/api/chat` } }));
@@ -67,8 +73,9 @@ describe("redirects are never followed, so cookies never leave the configured or
     expect(elsewhere.hits).toEqual([]);
   });
 
-  it("a redirect of the event stream or of the delete is not followed either; the failed delete is a warning", async () => {
-    const server = await emulator();
+  it("a redirect of the event stream or of the delete is not followed either; the failed delete is a warning", async ({ onTestFinished }) => {
+    const stops = testStops(onTestFinished);
+    const server = await emulator(stops);
     const elsewhere = await startRecorder("127.0.0.2");
     stops.push(() => elsewhere.close());
     const front = await startFlakyFront(server.url, (req, path) =>
@@ -91,7 +98,8 @@ describe("redirects are never followed, so cookies never leave the configured or
     expect(elsewhere.hits).toEqual([]);
   });
 
-  it.runIf(tls)("https → http: not followed, the error names the http target; the http server gets nothing (a caller's fetch)", async () => {
+  it.runIf(tls)("https → http: not followed, the error names the http target; the http server gets nothing (a caller's fetch)", async ({ onTestFinished }) => {
+    const stops = testStops(onTestFinished);
     const plain = await startRecorder();
     stops.push(() => plain.close());
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
@@ -111,7 +119,8 @@ describe("redirects are never followed, so cookies never leave the configured or
     expect(plain.hits).toEqual([]);
   });
 
-  it.runIf(tls)("https → http: not followed by the provider's own connection pool either (child process trusting the test CA)", async () => {
+  it.runIf(tls)("https → http: not followed by the provider's own connection pool either (child process trusting the test CA)", async ({ onTestFinished }) => {
+    const stops = testStops(onTestFinished);
     const plain = await startRecorder();
     stops.push(() => plain.close());
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
@@ -128,19 +137,20 @@ describe("redirects are never followed, so cookies never leave the configured or
   });
 });
 
-describe.runIf(tls)("through a proxy, cookies for https travel only inside the tunnel", () => {
-  async function httpsSite(): Promise<{ server: Emulator; url: string }> {
-    const server = await emulator();
+describe.runIf(tls).concurrent("through a proxy, cookies for https travel only inside the tunnel", () => {
+  async function httpsSite(stops: Array<() => Promise<void>>): Promise<{ server: Emulator; url: string }> {
+    const server = await emulator(stops);
     const front = await startTlsFront(server.url, cert());
     stops.push(() => front.close());
     return { server, url: front.url };
   }
 
-  it.each([
+  it.for([
     ["an HTTP CONNECT proxy", "http", () => startConnectProxy("alice:proxy-pw-5678")],
     ["a socks5h proxy", "socks5h", () => startSocks5Proxy("bob:proxy-pw-5678")],
-  ] as const)("%s: the proxy sees the handshake and ciphertext, never the cookie", async (_name, scheme, start) => {
-    const { server, url } = await httpsSite();
+  ] as const)("%s: the proxy sees the handshake and ciphertext, never the cookie", async ([, scheme, start], { onTestFinished }) => {
+    const stops = testStops(onTestFinished);
+    const { server, url } = await httpsSite(stops);
     const proxy = await start();
     stops.push(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
@@ -165,8 +175,9 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     expect(proxy.log.handshakes.join("\n")).not.toContain(server.sessionToken);
   });
 
-  it("control: to a plain http site the cookie is visible in the tunnel, so the tap does see tunnel bytes", async () => {
-    const server = await emulator();
+  it("control: to a plain http site the cookie is visible in the tunnel, so the tap does see tunnel bytes", async ({ onTestFinished }) => {
+    const stops = testStops(onTestFinished);
+    const server = await emulator(stops);
     const proxy = await startConnectProxy();
     stops.push(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
@@ -181,8 +192,9 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     expect(tap.bytes().includes(server.sessionToken)).toBe(true);
   });
 
-  it("the CLI through a CONNECT proxy to the https site: same reply, same silence", async () => {
-    const { server, url } = await httpsSite();
+  it("the CLI through a CONNECT proxy to the https site: same reply, same silence", async ({ onTestFinished }) => {
+    const stops = testStops(onTestFinished);
+    const { server, url } = await httpsSite(stops);
     const proxy = await startConnectProxy("carol:proxy-pw-5678");
     stops.push(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
@@ -199,7 +211,8 @@ describe.runIf(tls)("through a proxy, cookies for https travel only inside the t
     expect(tap.bytes().includes(server.sessionToken)).toBe(false);
   });
 
-  it("the CLI on an https site that redirects to http: exit 4, the reason on stderr, nothing sent to the http server", async () => {
+  it("the CLI on an https site that redirects to http: exit 4, the reason on stderr, nothing sent to the http server", async ({ onTestFinished }) => {
+    const stops = testStops(onTestFinished);
     const plain = await startRecorder();
     stops.push(() => plain.close());
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);

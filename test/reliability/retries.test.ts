@@ -4,7 +4,7 @@
  * only before any text reached the caller. A front in front of the emulator fails
  * chosen requests and records when each one arrived.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, type OnTestFinishedHandler } from "vitest";
 import {
   AbortError,
   OpenAssistant,
@@ -24,19 +24,25 @@ const MODEL = "OA_SFT_Llama_30B_6";
 const messages: Messages = [{ role: "user", content: "Retry me." }];
 const ASSISTANT = "/api/chat/assistant_message";
 
-const stops: Array<() => Promise<void>> = [];
 const unhandled = collectUnhandled();
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
+afterAll(async () => {
   await flushUnhandled();
+  unhandled.dispose();
   expect(unhandled.rejections).toEqual([]);
 });
 
-async function setup(plan: Parameters<typeof startFlakyFront>[1], emulatorOptions: EmulatorOptions = {}): Promise<{ server: Emulator; front: FlakyFront }> {
+/** The test context's onTestFinished: the tests run at once, each stops its own servers. */
+type Cleanup = (stop: OnTestFinishedHandler) => void;
+
+async function setup(
+  cleanup: Cleanup,
+  plan: Parameters<typeof startFlakyFront>[1],
+  emulatorOptions: EmulatorOptions = {},
+): Promise<{ server: Emulator; front: FlakyFront }> {
   const server = await startEmulator({ quiet: true, ...emulatorOptions });
-  stops.push(() => server.stop());
+  cleanup(() => server.stop());
   const front = await startFlakyFront(server.url, plan);
-  stops.push(() => front.close());
+  cleanup(() => front.close());
   return { server, front };
 }
 
@@ -50,9 +56,10 @@ function gaps(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!);
 }
 
-describe("retries of busy and rate-limited answers", () => {
-  it("default limit 2: three attempts, then the ServerBusyError; pauses double from 1 s with up to a quarter of jitter", async () => {
-    const { server, front } = await setup(failFirst(ASSISTANT, 10, BUSY));
+// The tests run at once, each with its own server and front: the pauses they wait for overlap.
+describe.concurrent("retries of busy and rate-limited answers", () => {
+  it("default limit 2: three attempts, then the ServerBusyError; pauses double from 1 s with up to a quarter of jitter", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, failFirst(ASSISTANT, 10, BUSY));
     const retries: RetryInfo[] = [];
     const error = await OpenAssistant.createAsync(MODEL, messages, options(front, server, { onRetry: (r) => retries.push(r) })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerBusyError);
@@ -69,8 +76,8 @@ describe("retries of busy and rate-limited answers", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it("honours Retry-After in seconds, and the reply after the retry is the whole reply", async () => {
-    const { server, front } = await setup(failFirst(ASSISTANT, 1, withRetryAfter(TOO_MANY, "0.3")));
+  it("honours Retry-After in seconds, and the reply after the retry is the whole reply", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, failFirst(ASSISTANT, 1, withRetryAfter(TOO_MANY, "0.3")));
     const retries: RetryInfo[] = [];
     const text = await OpenAssistant.createAsync(MODEL, messages, options(front, server, { onRetry: (r) => retries.push(r) }));
     expect(text).toBe(server.expectedReply(prompterContent(messages)));
@@ -82,8 +89,8 @@ describe("retries of busy and rate-limited answers", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it("honours Retry-After as an HTTP date", async () => {
-    const { server, front } = await setup((_req, path) =>
+  it("honours Retry-After as an HTTP date", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, (_req, path) =>
       path === ASSISTANT && front.times(ASSISTANT).length === 0 ? withRetryAfter(BUSY, new Date(Date.now() + 2_000).toUTCString()) : undefined,
     );
     const retries: RetryInfo[] = [];
@@ -93,8 +100,8 @@ describe("retries of busy and rate-limited answers", () => {
     expect(retries[0]!.delayMs).toBeLessThanOrEqual(2_600);
   });
 
-  it("jitter spreads clients that failed together", async () => {
-    const { server, front } = await setup((_req, path) => {
+  it("jitter spreads clients that failed together", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, (_req, path) => {
       // Every chat's first assistant_message is refused with the same Retry-After.
       if (path !== ASSISTANT) return undefined;
       const refusedSoFar = front.hits.filter((h) => h.path === ASSISTANT && h.canned).length;
@@ -116,29 +123,29 @@ describe("retries of busy and rate-limited answers", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it.each([0, 1, 3])("maxRetries %i: that many retries, then the error", async (maxRetries) => {
-    const { server, front } = await setup(failFirst(ASSISTANT, 10, withRetryAfter(TOO_MANY, "0.02")));
+  it.for([0, 1, 3])("maxRetries %i: that many retries, then the error", async (maxRetries, { onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, failFirst(ASSISTANT, 10, withRetryAfter(TOO_MANY, "0.02")));
     const error = await OpenAssistant.createAsync(MODEL, messages, options(front, server, { maxRetries })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);
     expect(front.times(ASSISTANT)).toHaveLength(maxRetries + 1);
     expect(server.liveChats()).toBe(0);
   });
 
-  it("retries the chat's creation and the prompter message too (nothing reached the caller yet), in one chat", async () => {
+  it("retries the chat's creation and the prompter message too (nothing reached the caller yet), in one chat", async ({ onTestFinished }) => {
     const plan = (() => {
       const create = failFirst("/api/chat", 1, withRetryAfter(BUSY, "0.02"));
       const prompter = failFirst("/api/chat/prompter_message", 1, withRetryAfter(TOO_MANY, "0.02"));
       return (req: Parameters<typeof create>[0], path: string) => (req.method === "POST" ? (create(req, path) ?? prompter(req, path)) : undefined);
     })();
-    const { server, front } = await setup(plan);
+    const { server, front } = await setup(onTestFinished, plan);
     const text = await OpenAssistant.createAsync(MODEL, messages, options(front, server));
     expect(text).toBe(server.expectedReply(prompterContent(messages)));
     expect(front.hits.filter((h) => h.method === "POST" && h.path === "/api/chat")).toHaveLength(2);
     expect(server.liveChats()).toBe(0);
   });
 
-  it.each(["error-event", "drop"] as const)("never retries once text reached the caller (%s after half the reply)", async (fault) => {
-    const { server, front } = await setup(() => undefined, { faults: [fault], replyTokens: 10, tokenDelayMs: 2 });
+  it.for(["error-event", "drop"] as const)("never retries once text reached the caller (%s after half the reply)", async (fault, { onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, () => undefined, { faults: [fault], replyTokens: 10, tokenDelayMs: 2 });
     const retries: RetryInfo[] = [];
     let text = "";
     const error = await (async () => {
@@ -152,16 +159,16 @@ describe("retries of busy and rate-limited answers", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it("a busy events request is not retried: the message was queued already, and a retry could repeat text", async () => {
-    const { server, front } = await setup(failFirst("/api/chat/events", 1, withRetryAfter(BUSY, "0.02")));
+  it("a busy events request is not retried: the message was queued already, and a retry could repeat text", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, failFirst("/api/chat/events", 1, withRetryAfter(BUSY, "0.02")));
     const error = await OpenAssistant.createAsync(MODEL, messages, options(front, server)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerBusyError);
     expect(front.times("/api/chat/events")).toHaveLength(1);
     expect(server.liveChats()).toBe(0);
   });
 
-  it("an abort during the pause ends at once with an AbortError, and the chat is deleted", async () => {
-    const { server, front } = await setup(failFirst(ASSISTANT, 10, withRetryAfter(BUSY, "30")));
+  it("an abort during the pause ends at once with an AbortError, and the chat is deleted", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, failFirst(ASSISTANT, 10, withRetryAfter(BUSY, "30")));
     const controller = new AbortController();
     const started = performance.now();
     const pending = OpenAssistant.createAsync(
@@ -175,8 +182,8 @@ describe("retries of busy and rate-limited answers", () => {
     expect(server.liveChats()).toBe(0);
   });
 
-  it("a Retry-After over a minute is not waited for: the error comes at once", async () => {
-    const { server, front } = await setup(failFirst(ASSISTANT, 10, withRetryAfter(TOO_MANY, "3600")));
+  it("a Retry-After over a minute is not waited for: the error comes at once", async ({ onTestFinished }) => {
+    const { server, front } = await setup(onTestFinished, failFirst(ASSISTANT, 10, withRetryAfter(TOO_MANY, "3600")));
     const started = performance.now();
     const error = await OpenAssistant.createAsync(MODEL, messages, options(front, server)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);

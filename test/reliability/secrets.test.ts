@@ -10,7 +10,7 @@
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { inspect } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi, type OnTestFinishedHandler } from "vitest";
 import { OpenAssistant, type Messages, type OpenAssistantOptions } from "../../src/index.js";
 import { FAULT_NAMES, startEmulator, type Emulator, type Fault } from "../../src/emulator/index.js";
 import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
@@ -25,29 +25,46 @@ const messages: Messages = [{ role: "user", content: "Keep my secrets." }];
 const secrets = plantSecrets();
 const scanner = new SecretScanner(secrets);
 const unhandled = collectUnhandled();
-const stops: Array<() => Promise<void>> = [];
 
-beforeAll(() => assertBuilt());
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-  await flushUnhandled();
-  expect(unhandled.rejections).toEqual([]);
+/**
+ * The provider's warnings without an `onWarning` go to process.emitWarning: each is recorded (and
+ * searched, in scanChat) instead of printed on the test run's stderr. Other warnings (a deprecation,
+ * say) are recorded too, and still printed.
+ */
+const processWarnings: string[] = [];
+const emitWarning = process.emitWarning.bind(process);
+const warningSpy = vi.spyOn(process, "emitWarning").mockImplementation((warning: string | Error, ...rest: unknown[]) => {
+  const options = rest[0];
+  const code = typeof options === "object" && options !== null ? (options as { code?: string }).code : rest[1];
+  processWarnings.push(`${String(code)} ${String(warning)} ${inspect(warning, { depth: Infinity })} ${inspect(rest, { depth: Infinity })}`);
+  if (!String(code).startsWith("OASST_")) (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 });
-afterAll(() => {
+
+// The tests of each describe run at once (each with its own servers and proxies), and the cases inside each too.
+beforeAll(() => assertBuilt());
+afterAll(async () => {
+  warningSpy.mockRestore();
+  await flushUnhandled();
   unhandled.dispose();
   console.log(`secrets: ${scanner.outputsSearched} outputs searched (${scanner.bytesSearched} characters), ${scanner.leaks.length} leaks found`);
+  expect(unhandled.rejections).toEqual([]);
 });
 
-async function emulator(faults: Fault[] = []): Promise<Emulator> {
+/** The test context's onTestFinished: tests run at once, so each registers its own clean-up. */
+type Cleanup = (stop: OnTestFinishedHandler) => void;
+
+/** Stopped when the test that started it ends. */
+async function emulator(cleanup: Cleanup, faults: Fault[] = []): Promise<Emulator> {
   const server = await startEmulator({ quiet: true, sessionToken: secrets.cookie, replyTokens: 8, tokenDelayMs: 2, pingIntervalMs: 20, faults });
-  stops.push(() => server.stop());
+  cleanup(() => server.stop());
   return server;
 }
 
-async function proxy(kind: "http" | "socks5h"): Promise<TestProxy> {
+/** Closed when the test that started it ends. */
+async function proxy(cleanup: Cleanup, kind: "http" | "socks5h"): Promise<TestProxy> {
   const auth = `${secrets.proxyUser}:${secrets.proxyPassword}`;
   const started = kind === "http" ? await startConnectProxy(auth) : await startSocks5Proxy(auth);
-  stops.push(() => started.close());
+  cleanup(() => started.close());
   return started;
 }
 
@@ -57,7 +74,7 @@ function hostPort(url: string): string {
 }
 
 /** A TCP server that accepts connections and never says a word (a proxy that hangs). */
-async function silentServer(): Promise<{ port: number }> {
+async function silentServer(cleanup: Cleanup): Promise<{ port: number }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -65,7 +82,7 @@ async function silentServer(): Promise<{ port: number }> {
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  stops.push(async () => {
+  cleanup(async () => {
     for (const socket of sockets) socket.destroy();
     server.close();
     await once(server, "close");
@@ -73,22 +90,25 @@ async function silentServer(): Promise<{ port: number }> {
   return { port: (server.address() as { port: number }).port };
 }
 
-/** Run one chat and scan everything it produced. Returns the error class name, or "ok". */
-async function scanChat(where: string, options: OpenAssistantOptions): Promise<string> {
+/**
+ * Run one chat and scan everything it produced, and every process warning recorded meanwhile (chats
+ * run at once: one chat's warning may be searched under another's name too). Returns the error class name, or "ok".
+ */
+async function scanChat(where: string, options: OpenAssistantOptions, silence: "short" | "long" = "short", endless = false): Promise<string> {
   const outputs: string[] = [];
-  const processWarnings: string[] = [];
-  const onProcessWarning = (warning: Error) => processWarnings.push(`${String(warning)} ${inspect(warning, { depth: Infinity })}`);
-  process.on("warning", onProcessWarning);
+  const warningsBefore = processWarnings.length;
   let outcome = "ok";
   try {
     let text = "";
     for await (const piece of OpenAssistant.createAsyncGenerator(MODEL, messages, {
       env: {},
-      // Also the longest wait for the end of a reply left early (hang and endless never end): kept short.
-      timeout: 700,
+      // Short where the silence is the case (a server or proxy that never answers): it bounds the case, and the wait
+      // for the end of a reply left early (hang and endless never end). Elsewhere long: chats run at once, and a
+      // loaded machine must not turn a slow answer into a timeout.
+      timeout: silence === "short" ? 700 : 5_000,
       maxRetries: 0,
-      // An endless stream would never end: 1.4 s of it is plenty.
-      signal: AbortSignal.timeout(1_400),
+      // An endless stream would never end: 1.4 s of it is plenty. Elsewhere only a bound for the test.
+      signal: AbortSignal.timeout(endless ? 1_400 : 10_000),
       onRequest: (entry) => outputs.push(JSON.stringify(entry)),
       onEvent: (event) => outputs.push(JSON.stringify(event)),
       ...options,
@@ -108,12 +128,8 @@ async function scanChat(where: string, options: OpenAssistantOptions): Promise<s
       inspect(error, { depth: Infinity, showHidden: true }),
       JSON.stringify(error),
     );
-  } finally {
-    // process.emitWarning delivers on the next tick.
-    await new Promise((resolve) => setImmediate(resolve));
-    process.off("warning", onProcessWarning);
   }
-  for (const output of [...outputs, ...processWarnings]) scanner.scan(where, output);
+  for (const output of [...outputs, ...processWarnings.slice(warningsBefore)]) scanner.scan(where, output);
   return outcome;
 }
 
@@ -121,37 +137,52 @@ function captureWarnings(sink: string[]): OpenAssistantOptions["onWarning"] {
   return (warning) => sink.push(warning.message, inspect(warning, { depth: Infinity, showHidden: true }));
 }
 
+/** Faults where the server goes silent or never ends: the timeout ends them. */
+const SILENT_FAULTS: readonly string[] = ["endless", "hang", "slow-headers"];
+
 describe("the provider: errors, causes, warnings and the request trail hold no secret", () => {
   const routes = ["direct", "http", "socks5h"] as const;
   for (const route of routes) {
-    it(`every fault, ${route === "direct" ? "directly" : `through a ${route} proxy with a password`}`, async () => {
+    it.concurrent(`every fault, ${route === "direct" ? "directly" : `through a ${route} proxy with a password`}`, async ({ onTestFinished }) => {
       const outcomes: Record<string, string> = {};
-      for (const fault of ["none", ...FAULT_NAMES] as const) {
-        const server = await emulator(fault === "none" ? [] : [fault as Fault]);
-        const viaProxy = route === "direct" ? undefined : proxyUrlWithPassword(secrets, route, hostPort((await proxy(route)).url));
+      const notDeletedBefore = processWarnings.filter((warning) => warning.startsWith("OASST_CHAT_NOT_DELETED")).length;
+      // The faults that wait longest (endless, hang, slow-headers) first, then the rest, six at once.
+      const faults = [...SILENT_FAULTS, ...["none", ...FAULT_NAMES].filter((f) => !SILENT_FAULTS.includes(f))];
+      await mapLimit(faults, 6, async (fault) => {
+        const server = await emulator(onTestFinished, fault === "none" ? [] : [fault as Fault]);
+        const viaProxy = route === "direct" ? undefined : proxyUrlWithPassword(secrets, route, hostPort((await proxy(onTestFinished, route)).url));
         const warnings: string[] = [];
-        outcomes[fault] = await scanChat(`provider ${route} ${fault}`, {
-          baseUrl: server.url,
-          cookies: server.cookies,
-          proxy: viaProxy,
-          // delete-500 also goes to process.emitWarning once, without a handler.
-          onWarning: fault === "delete-500" && route === "direct" ? undefined : captureWarnings(warnings),
-        });
+        outcomes[fault] = await scanChat(
+          `provider ${route} ${fault}`,
+          {
+            baseUrl: server.url,
+            cookies: server.cookies,
+            proxy: viaProxy,
+            // delete-500 also goes to process.emitWarning once, without a handler.
+            onWarning: fault === "delete-500" && route === "direct" ? undefined : captureWarnings(warnings),
+          },
+          SILENT_FAULTS.includes(fault) ? "short" : "long",
+          fault === "endless",
+        );
         for (const warning of warnings) scanner.scan(`provider ${route} ${fault} warning`, warning);
         await server.stop();
-      }
+      });
       // The proxied chats did work (the encoded password was accepted): the run covered real replies.
       expect(outcomes.none).toBe("ok");
       expect(outcomes["delete-500"]).toBe("ok");
+      if (route === "direct") {
+        // That warning did reach process.emitWarning (and was searched).
+        expect(processWarnings.filter((warning) => warning.startsWith("OASST_CHAT_NOT_DELETED")).length).toBeGreaterThan(notDeletedBefore);
+      }
       expect(scanner.leaks).toEqual([]);
     });
   }
 
-  it("proxy failures: wrong password (407), nothing listening, a proxy that never answers, a bad proxy URL", async () => {
-    const server = await emulator();
-    const http = await proxy("http");
-    const socks = await proxy("socks5h");
-    const silent = await silentServer();
+  it.concurrent("proxy failures: wrong password (407), nothing listening, a proxy that never answers, a bad proxy URL", async ({ onTestFinished }) => {
+    const server = await emulator(onTestFinished);
+    const http = await proxy(onTestFinished, "http");
+    const socks = await proxy(onTestFinished, "socks5h");
+    const silent = await silentServer(onTestFinished);
     const wrong = { ...secrets, proxyPassword: `${secrets.proxyPassword}-but-wrong` };
     const cases: Array<[string, string]> = [
       ["http proxy, wrong password", proxyUrlWithPassword(wrong, "http", hostPort(http.url))],
@@ -164,10 +195,11 @@ describe("the provider: errors, causes, warnings and the request trail hold no s
       ["password not percent-encoded", `http://${secrets.proxyUser}:${secrets.proxyPassword}@127.0.0.1:1`],
       ["unsupported proxy scheme", `ftp://${secrets.proxyUser}:${encodeURIComponent(secrets.proxyPassword)}@127.0.0.1:21`],
     ];
-    const outcomes: string[] = [];
-    for (const [where, url] of cases) {
-      outcomes.push(await scanChat(where, { baseUrl: server.url, cookies: server.cookies, proxy: url }));
-    }
+    const outcomes = await Promise.all(
+      cases.map(([where, url]) =>
+        scanChat(where, { baseUrl: server.url, cookies: server.cookies, proxy: url }, where.includes("never answers") ? "short" : "long"),
+      ),
+    );
     expect(outcomes).toEqual([
       "ConnectionError",
       "ConnectionError",
@@ -183,14 +215,14 @@ describe("the provider: errors, causes, warnings and the request trail hold no s
     expect(scanner.leaks).toEqual([]);
   });
 
-  it("cookies the transport refuses, and a refused connection with the cookie in a header string", async () => {
+  it.concurrent("cookies the transport refuses, and a refused connection with the cookie in a header string", async () => {
     const port = await closedPort();
-    const outcomes = [
-      await scanChat("cookie with a line break", { baseUrl: `http://127.0.0.1:${port}`, cookies: `a=1; next-auth.session-token=${secrets.cookie}\r\nX: y` }),
-      await scanChat("cookie with a NUL", { baseUrl: `http://127.0.0.1:${port}`, cookies: { "next-auth.session-token": `${secrets.cookie}\0` } }),
-      await scanChat("refused, cookie string", { baseUrl: `http://127.0.0.1:${port}`, cookies: `next-auth.session-token=${secrets.cookie}` }),
-      await scanChat("refused, OASST_COOKIES", { baseUrl: `http://127.0.0.1:${port}`, env: { OASST_COOKIES: `next-auth.session-token=${secrets.cookie}` } }),
-    ];
+    const outcomes = await Promise.all([
+      scanChat("cookie with a line break", { baseUrl: `http://127.0.0.1:${port}`, cookies: `a=1; next-auth.session-token=${secrets.cookie}\r\nX: y` }),
+      scanChat("cookie with a NUL", { baseUrl: `http://127.0.0.1:${port}`, cookies: { "next-auth.session-token": `${secrets.cookie}\0` } }),
+      scanChat("refused, cookie string", { baseUrl: `http://127.0.0.1:${port}`, cookies: `next-auth.session-token=${secrets.cookie}` }),
+      scanChat("refused, OASST_COOKIES", { baseUrl: `http://127.0.0.1:${port}`, env: { OASST_COOKIES: `next-auth.session-token=${secrets.cookie}` } }),
+    ]);
     expect(outcomes).toEqual(["ConfigError", "ConfigError", "ConnectionError", "ConnectionError"]);
     expect(scanner.leaks).toEqual([]);
   });
@@ -211,58 +243,72 @@ describe("the CLI: stdout and stderr with --verbose and --json hold no secret", 
     "oversized-line",
   ];
 
-  it(`${CLI_FAULTS.length} faults × {--verbose, --json --verbose} by flags, 5 by environment, and rate-limit and busy, through a CONNECT proxy with a password`, async () => {
-    const cases = [
-      ...CLI_FAULTS.flatMap((fault) => (["--verbose", "--json"] as const).map((mode) => ({ fault, mode, source: "flags" as const }))),
-      // The environment only changes where the settings come from: a few faults suffice.
-      ...(["none", "auth", "error-event", "redirect", "delete-500"] as const).map((fault) => ({ fault, mode: "--json" as const, source: "env" as const })),
-      // Retried twice by default (3 to 5 s each): once each, for the verbose retry lines.
-      { fault: "rate-limit" as const, mode: "--verbose" as const, source: "flags" as const },
-      { fault: "busy" as const, mode: "--json" as const, source: "env" as const },
-    ];
-    const codes = await mapLimit(cases, 4, async ({ fault, mode, source }) => {
-      const server = await emulator(fault === "none" ? [] : [fault]);
-      const http = await proxy("http");
-      const proxyUrl = proxyUrlWithPassword(secrets, "http", hostPort(http.url));
-      const args = ["chat", "--timeout", "1500ms", "--verbose", ...(mode === "--json" ? ["--json"] : []), messages[0]!.content];
-      const connection: { args: string[]; env: Record<string, string> } =
-        source === "flags"
-          ? { args: ["--base-url", server.url, "--cookie", server.cookie, "--proxy", proxyUrl], env: {} }
-          : { args: [], env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, HTTP_PROXY: proxyUrl } };
-      const run = await runCli([...args, ...connection.args], { env: connection.env });
-      scanner.scan(`cli ${fault} ${mode} ${source} stdout`, run.stdout);
-      scanner.scan(`cli ${fault} ${mode} ${source} stderr`, run.stderr);
-      // The verbose trail really covered the proxy and the cookie (names only).
-      expect(run.stderr).toContain(`proxy: http://${secrets.proxyUser}:***@`);
-      expect(run.stderr).toContain(`cookies: ${server.cookieName} (from `);
-      return run.code;
-    });
-    expect(codes[0]).toBe(0); // none, --verbose, flags: a real reply went through the proxy
-    expect(scanner.leaks).toEqual([]);
-  }, 120_000);
+  it.concurrent(
+    `${CLI_FAULTS.length} faults × {--verbose, --json --verbose} by flags, 5 by environment, and rate-limit and busy, through a CONNECT proxy with a password`,
+    async ({ onTestFinished }) => {
+      const cases = [
+        ...CLI_FAULTS.flatMap((fault) => (["--verbose", "--json"] as const).map((mode) => ({ fault, mode, source: "flags" as const }))),
+        // The environment only changes where the settings come from: a few faults suffice.
+        ...(["none", "auth", "error-event", "redirect", "delete-500"] as const).map((fault) => ({ fault, mode: "--json" as const, source: "env" as const })),
+        // Retried twice by default (3 to 5 s each): once each, for the verbose retry lines.
+        { fault: "rate-limit" as const, mode: "--verbose" as const, source: "flags" as const },
+        { fault: "busy" as const, mode: "--json" as const, source: "env" as const },
+      ];
+      // The longest waits (retries, a silent server, 17 MiB through the proxy) start first; the others fill in beside them.
+      const LONG: ReadonlyArray<Fault | "none"> = ["rate-limit", "busy", "hang", "oversized-line"];
+      const order = [...cases.keys()].sort((a, b) => Number(LONG.includes(cases[b]!.fault)) - Number(LONG.includes(cases[a]!.fault)));
+      const ordered = await mapLimit(order, 8, async (index) => {
+        const { fault, mode, source } = cases[index]!;
+        const server = await emulator(onTestFinished, fault === "none" ? [] : [fault]);
+        const http = await proxy(onTestFinished, "http");
+        const proxyUrl = proxyUrlWithPassword(secrets, "http", hostPort(http.url));
+        // A short timeout where the server goes silent (it ends the case); elsewhere long, so that a loaded machine does not turn an answer into a timeout.
+        const args = ["chat", "--timeout", fault === "hang" ? "1500ms" : "10s", "--verbose", ...(mode === "--json" ? ["--json"] : []), messages[0]!.content];
+        const connection: { args: string[]; env: Record<string, string> } =
+          source === "flags"
+            ? { args: ["--base-url", server.url, "--cookie", server.cookie, "--proxy", proxyUrl], env: {} }
+            : { args: [], env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, HTTP_PROXY: proxyUrl } };
+        const run = await runCli([...args, ...connection.args], { env: connection.env, exitReport: false });
+        scanner.scan(`cli ${fault} ${mode} ${source} stdout`, run.stdout);
+        scanner.scan(`cli ${fault} ${mode} ${source} stderr`, run.stderr);
+        // The verbose trail really covered the proxy and the cookie (names only).
+        expect(run.stderr).toContain(`proxy: http://${secrets.proxyUser}:***@`);
+        expect(run.stderr).toContain(`cookies: ${server.cookieName} (from `);
+        return run.code;
+      });
+      const codes = order.map((_, i) => ordered[order.indexOf(i)]);
+      expect(codes[0]).toBe(0); // none, --verbose, flags: a real reply went through the proxy
+      expect(scanner.leaks).toEqual([]);
+    },
+    120_000,
+  );
 
-  it("proxy failures and the other commands (models, chats) with --verbose", async () => {
-    const server = await emulator();
-    const http = await proxy("http");
-    const socks = await proxy("socks5h");
-    const wrong = proxyUrlWithPassword({ ...secrets, proxyPassword: secrets.proxyPassword + "x" }, "http", hostPort(http.url));
-    const runs: Array<[string, string[]]> = [
-      ["wrong proxy password", ["chat", "--proxy", wrong, "Hi"]],
-      ["socks proxy", ["chat", "--json", "--proxy", proxyUrlWithPassword(secrets, "socks5h", hostPort(socks.url)), "Hi"]],
-      ["unencoded password", ["chat", "--proxy", `http://${secrets.proxyUser}:${secrets.proxyPassword}@127.0.0.1:1`, "Hi"]],
-      ["nothing listening", ["chat", "--base-url", `http://127.0.0.1:${await closedPort()}`, "Hi"]],
-      ["models", ["models", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
-      ["chats --json", ["chats", "--json", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
-    ];
-    const results = await mapLimit(runs, 3, async ([where, args]) => {
-      const run = await runCli([...args, "--verbose"], { env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie } });
-      scanner.scan(`cli ${where} stdout`, run.stdout);
-      scanner.scan(`cli ${where} stderr`, run.stderr);
-      return run.code;
-    });
-    expect(results).toEqual([5, 0, 1, 5, 0, 0]);
-    expect(scanner.leaks).toEqual([]);
-  }, 60_000);
+  it.concurrent(
+    "proxy failures and the other commands (models, chats) with --verbose",
+    async ({ onTestFinished }) => {
+      const server = await emulator(onTestFinished);
+      const http = await proxy(onTestFinished, "http");
+      const socks = await proxy(onTestFinished, "socks5h");
+      const wrong = proxyUrlWithPassword({ ...secrets, proxyPassword: secrets.proxyPassword + "x" }, "http", hostPort(http.url));
+      const runs: Array<[string, string[]]> = [
+        ["wrong proxy password", ["chat", "--proxy", wrong, "Hi"]],
+        ["socks proxy", ["chat", "--json", "--proxy", proxyUrlWithPassword(secrets, "socks5h", hostPort(socks.url)), "Hi"]],
+        ["unencoded password", ["chat", "--proxy", `http://${secrets.proxyUser}:${secrets.proxyPassword}@127.0.0.1:1`, "Hi"]],
+        ["nothing listening", ["chat", "--base-url", `http://127.0.0.1:${await closedPort()}`, "Hi"]],
+        ["models", ["models", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
+        ["chats --json", ["chats", "--json", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
+      ];
+      const results = await mapLimit(runs, 3, async ([where, args]) => {
+        const run = await runCli([...args, "--verbose"], { env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie }, exitReport: false });
+        scanner.scan(`cli ${where} stdout`, run.stdout);
+        scanner.scan(`cli ${where} stderr`, run.stderr);
+        return run.code;
+      });
+      expect(results).toEqual([5, 0, 1, 5, 0, 0]);
+      expect(scanner.leaks).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe("the gateway (oasst serve --verbose): answers, logs and output hold no secret", () => {
@@ -301,58 +347,65 @@ describe("the gateway (oasst serve --verbose): answers, logs and output hold no 
     return outputs;
   }
 
-  it(`${SERVE_FAULTS.length} faults, through a CONNECT proxy with a password, the API key by flag and by environment`, async () => {
-    const statuses = await mapLimit(SERVE_FAULTS, 3, async (fault, index) => {
-      const server = await emulator(fault === "none" ? [] : [fault]);
-      const http = await proxy("http");
-      const proxyUrl = proxyUrlWithPassword(secrets, "http", hostPort(http.url));
-      const viaFlag = index % 2 === 0;
-      const outputs: string[] = [];
-      const run = runCli(
-        [
-          "serve",
-          "--port",
-          "0",
-          "--verbose",
-          "--timeout",
-          "1500ms",
-          "--base-url",
-          server.url,
-          "--cookie",
-          server.cookie,
-          "--proxy",
-          proxyUrl,
-          ...(viaFlag ? ["--api-key", secrets.apiKey] : []),
-        ],
-        {
-          env: viaFlag ? {} : { OASST_API_KEY: secrets.apiKey },
-          onSpawn: (child) => {
-            let stdout = "";
-            child.stdout.on("data", (chunk: Buffer | string) => {
-              stdout += chunk.toString();
-              const url = /listening on (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
-              if (!url || outputs.length) return;
-              outputs.push("started");
-              void callGateway(url).then((answers) => {
-                outputs.push(...answers);
-                child.kill("SIGINT");
+  it.concurrent(
+    `${SERVE_FAULTS.length} faults, through a CONNECT proxy with a password, the API key by flag and by environment`,
+    async ({ onTestFinished }) => {
+      // hang waits longest (two completions, each the timeout and the wait for the reply's end): it starts first.
+      const order = [SERVE_FAULTS.indexOf("hang"), ...SERVE_FAULTS.keys()].filter((index, at, all) => all.indexOf(index) === at);
+      const statuses = await mapLimit(order, 5, async (index) => {
+        const fault = SERVE_FAULTS[index]!;
+        const server = await emulator(onTestFinished, fault === "none" ? [] : [fault]);
+        const http = await proxy(onTestFinished, "http");
+        const proxyUrl = proxyUrlWithPassword(secrets, "http", hostPort(http.url));
+        const viaFlag = index % 2 === 0;
+        const outputs: string[] = [];
+        const run = runCli(
+          [
+            "serve",
+            "--port",
+            "0",
+            "--verbose",
+            "--timeout",
+            fault === "hang" ? "1500ms" : "10s",
+            "--base-url",
+            server.url,
+            "--cookie",
+            server.cookie,
+            "--proxy",
+            proxyUrl,
+            ...(viaFlag ? ["--api-key", secrets.apiKey] : []),
+          ],
+          {
+            env: viaFlag ? {} : { OASST_API_KEY: secrets.apiKey },
+            onSpawn: (child) => {
+              let stdout = "";
+              child.stdout.on("data", (chunk: Buffer | string) => {
+                stdout += chunk.toString();
+                const url = /listening on (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
+                if (!url || outputs.length) return;
+                outputs.push("started");
+                void callGateway(url).then((answers) => {
+                  outputs.push(...answers);
+                  child.kill("SIGINT");
+                });
               });
-            });
+            },
           },
-        },
-      );
-      const result = await run;
-      for (const output of outputs) scanner.scan(`serve ${fault} answer`, output);
-      scanner.scan(`serve ${fault} stdout`, result.stdout);
-      scanner.scan(`serve ${fault} stderr`, result.stderr);
-      // The verbose trail and the answers were really there.
-      expect(result.stderr).toContain(`proxy: http://${secrets.proxyUser}:***@`);
-      expect(outputs.length).toBeGreaterThan(5);
-      expect(result.exit?.drained).toBe(true);
-      return { fault, code: result.code, first: outputs[1]?.slice(0, 3) };
-    });
-    expect(statuses.every((s) => s.code === 0)).toBe(true);
-    expect(statuses.find((s) => s.fault === "none")?.first).toBe("200");
-    expect(scanner.leaks).toEqual([]);
-  }, 60_000);
+        );
+        const result = await run;
+        for (const output of outputs) scanner.scan(`serve ${fault} answer`, output);
+        scanner.scan(`serve ${fault} stdout`, result.stdout);
+        scanner.scan(`serve ${fault} stderr`, result.stderr);
+        // The verbose trail and the answers were really there.
+        expect(result.stderr).toContain(`proxy: http://${secrets.proxyUser}:***@`);
+        expect(outputs.length).toBeGreaterThan(5);
+        expect(result.exit?.drained).toBe(true);
+        return { fault, code: result.code, first: outputs[1]?.slice(0, 3) };
+      });
+      expect(statuses.every((s) => s.code === 0)).toBe(true);
+      expect(statuses.find((s) => s.fault === "none")?.first).toBe("200");
+      expect(scanner.leaks).toEqual([]);
+    },
+    60_000,
+  );
 });

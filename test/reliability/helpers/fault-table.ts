@@ -72,7 +72,7 @@ export const TIMINGS = {
   /** The normal consumer's timeout (the 60 s default, lowered so that hang and slow-headers end, and the wait for a reply that never ends too). */
   normalTimeoutMs: 1_000,
   /** The timeout consumer's timeout. */
-  shortTimeoutMs: 500,
+  shortTimeoutMs: 800,
   /** When no text has come by then, the abort consumer fires anyway (hang, slow-headers). */
   abortFallbackMs: 400,
   /** The normal, break and timeout consumers also pass AbortSignal.timeout(this): only an endless stream reaches it. */
@@ -217,7 +217,7 @@ export const FAULT_TABLE: readonly FaultRow[] = [
   {
     fault: "byte-chunks",
     cases: { ...healthy(), timeout: ok("exact", { alternative: "TimeoutError", alternativeText: "upTo", alternativeWaited: true }) },
-    why: "One byte per write: events split anywhere, same text. The final message event is about 1.5 KB written one byte at a time, and bytes inside an event are not progress: on a loaded machine the 500 ms timeout may fire before its last byte, so a TimeoutError (after the tokens, the reply's end then waited for) is right too for that consumer.",
+    why: "One byte per write: events split anywhere, same text. The final message event is about 1.5 KB written one byte at a time, and bytes inside an event are not progress: on a loaded machine the 800 ms timeout may fire before its last byte, so a TimeoutError (after the tokens, the reply's end then waited for) is right too for that consumer.",
   },
   { fault: "lf", cases: healthy(), why: "LF framing: same text." },
   { fault: "cr", cases: healthy(), why: "CR framing: same text." },

@@ -14,10 +14,37 @@ export interface CannedAnswer {
   body?: string;
 }
 
-/** Forward the request `holdMs` after it came; end its answer `endAfterMs` after the upstream's answer ended. */
+/** Forward the request `holdMs` after it came (and once `until` resolved); end its answer `endAfterMs` after the upstream's answer ended. */
 export interface HeldRequest {
   holdMs?: number;
+  /** Held until this settles too: the test decides when the request goes on (see `gate`). */
+  until?: Promise<unknown>;
   endAfterMs?: number;
+}
+
+/** Requests held until the test releases them: `wait()` for each request, `release()` lets those waiting so far go on. */
+export interface Gate {
+  wait(): Promise<void>;
+  release(): void;
+  /** Requests waiting now. */
+  waiting(): number;
+}
+
+export function gate(): Gate {
+  let open = () => {};
+  let current = new Promise<void>((resolve) => (open = resolve));
+  let waiting = 0;
+  return {
+    wait() {
+      waiting++;
+      return current.then(() => void waiting--);
+    },
+    release() {
+      open();
+      current = new Promise<void>((resolve) => (open = resolve));
+    },
+    waiting: () => waiting,
+  };
 }
 
 export type FrontPlan = (request: IncomingMessage, path: string) => CannedAnswer | HeldRequest | undefined;
@@ -51,7 +78,7 @@ export async function startFlakyFront(upstream: string, plan: FrontPlan): Promis
     const answer = plan(req, path);
     const canned = answer && "status" in answer ? answer : undefined;
     const held: HeldRequest = answer && !("status" in answer) ? answer : {};
-    const { holdMs = 0, endAfterMs = 0 } = held;
+    const { holdMs = 0, until, endAfterMs = 0 } = held;
     hits.push({ method: req.method ?? "", path, at: performance.now(), canned: canned?.status });
     if (canned) {
       req.resume();
@@ -72,7 +99,9 @@ export async function startFlakyFront(upstream: string, plan: FrontPlan): Promis
       onward.on("error", () => res.destroy());
       res.on("close", () => onward.destroy());
     };
-    if (holdMs > 0) setTimeout(forward, holdMs);
+    const released = until ? Promise.all([until, new Promise((resolve) => setTimeout(resolve, holdMs))]) : undefined;
+    if (released) void released.then(forward);
+    else if (holdMs > 0) setTimeout(forward, holdMs);
     else forward();
   });
   server.on("connection", (socket: Socket) => {

@@ -3,7 +3,7 @@
  * servers, ref'd timers) compared with a baseline, a tracker of the handles created
  * during a case, and a collector of unhandled rejections and uncaught exceptions.
  */
-import { createHook } from "node:async_hooks";
+import { AsyncLocalStorage, createHook, type AsyncHook } from "node:async_hooks";
 
 /** Resource kinds that betray a leak: open sockets, listening servers, ref'd timers, child processes. */
 const WATCHED: ReadonlySet<string> = new Set(["TCPSocketWrap", "TCPServerWrap", "TLSWrap", "PipeWrap", "Timeout", "ProcessWrap", "UDPWrap"]);
@@ -85,21 +85,72 @@ export function trackResources(): ResourceTracker {
     },
   }).enable();
   return {
-    open() {
-      const counts: HandleCounts = {};
-      for (const { kind, resource } of live.values()) {
-        if (pollTimers.has(resource)) continue;
-        // An unref'd timer does not hold the process (undici's own clock is one).
-        if (kind === "Timeout" && (resource as { hasRef?: () => boolean }).hasRef?.() === false) continue;
-        counts[kind] = (counts[kind] ?? 0) + 1;
-      }
-      return counts;
-    },
+    open: () => openCounts(live),
     stop() {
       hook.disable();
       live.clear();
     },
   };
+}
+
+/** The scoped tracker a piece of code runs under (see `trackScope`). */
+const scopes = new AsyncLocalStorage<Map<number, { kind: string; resource: object }>>();
+/** Which scoped tracker holds each tracked resource, for its destroy. */
+const scopedOwners = new Map<number, Map<number, { kind: string; resource: object }>>();
+let scopedHook: AsyncHook | undefined;
+let scopedTrackers = 0;
+
+function openCounts(live: Map<number, { kind: string; resource: object }>): HandleCounts {
+  const counts: HandleCounts = {};
+  for (const { kind, resource } of live.values()) {
+    if (pollTimers.has(resource)) continue;
+    // An unref'd timer does not hold the process (undici's own clock is one).
+    if (kind === "Timeout" && (resource as { hasRef?: () => boolean }).hasRef?.() === false) continue;
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Run `task` with a tracker of the sockets, servers, child processes and timers it creates:
+ * those created in its own asynchronous context (AsyncLocalStorage), whatever runs beside it.
+ * So cases can run at once (describe.concurrent), each with a leak check of its own: a resource
+ * created by the code a case started (its servers, their connections, the client's sockets and
+ * timers) belongs to that case, one created by another case or by the test runner does not.
+ */
+export async function trackScope<T>(task: (tracker: ResourceTracker) => Promise<T>): Promise<T> {
+  const live = new Map<number, { kind: string; resource: object }>();
+  scopedHook ??= createHook({
+    init(asyncId, type, triggerAsyncId, resource) {
+      const kind = TRACKED_TYPES[type];
+      // A server's accepted connection is made outside any JavaScript context: it belongs to its server's scope.
+      const owner = kind ? (scopes.getStore() ?? scopedOwners.get(triggerAsyncId)) : undefined;
+      if (!kind || !owner) return;
+      owner.set(asyncId, { kind, resource });
+      scopedOwners.set(asyncId, owner);
+    },
+    destroy(asyncId) {
+      scopedOwners.get(asyncId)?.delete(asyncId);
+      scopedOwners.delete(asyncId);
+    },
+  });
+  if (scopedTrackers++ === 0) scopedHook.enable();
+  let stopped = false;
+  const tracker: ResourceTracker = {
+    open: () => openCounts(live),
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const asyncId of live.keys()) scopedOwners.delete(asyncId);
+      live.clear();
+      if (--scopedTrackers === 0) scopedHook?.disable();
+    },
+  };
+  try {
+    return await scopes.run(live, () => task(tracker));
+  } finally {
+    tracker.stop();
+  }
 }
 
 /**

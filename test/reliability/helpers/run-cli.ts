@@ -14,27 +14,43 @@ import { CLI } from "./child.js";
  * Written to OASST_TEST_EXIT_REPORT at exit: did the event loop drain by itself, what
  * was still active, and which ref'd timers fired after the process's last output (a
  * timer nobody cleared holds the process up to its length, then fires: a leak that
- * "drained" alone would not show).
+ * "drained" alone would not show). The timers are those of `setTimeout` and `setInterval`
+ * (global) and of `node:timers/promises`, wrapped before the program loads (an async
+ * hook would see Node's internal timers too, at a third more CPU for each process).
  */
 const EXIT_REPORT_PRELOAD = `
 import { writeFileSync } from "node:fs";
-import { createHook } from "node:async_hooks";
+import { syncBuiltinESMExports } from "node:module";
+import timersPromises from "node:timers/promises";
+import { promisify } from "node:util";
 let drained = false;
 let lastOutput = performance.now();
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
   stream.write = (...args) => { lastOutput = performance.now(); return write(...args); };
 }
-const timers = new Map();
 const fired = [];
-createHook({
-  init(id, type, _trigger, resource) { if (type === "Timeout") timers.set(id, resource); },
-  before(id) {
-    const timer = timers.get(id);
-    if (timer && timer.hasRef()) fired.push({ at: performance.now(), ms: timer._idleTimeout });
-  },
-  destroy(id) { timers.delete(id); },
-}).enable();
+const length = (ms) => Math.max(1, Number(ms) || 1);
+for (const name of ["setTimeout", "setInterval"]) {
+  const original = globalThis[name];
+  const wrapped = function (callback, ms, ...args) {
+    if (typeof callback !== "function") return original(callback, ms, ...args);
+    const timer = original(function (...callbackArgs) {
+      if (timer.hasRef()) fired.push({ at: performance.now(), ms: length(ms) });
+      return callback.apply(this, callbackArgs);
+    }, ms, ...args);
+    return timer;
+  };
+  if (original[promisify.custom]) wrapped[promisify.custom] = original[promisify.custom];
+  globalThis[name] = wrapped;
+}
+const sleep = timersPromises.setTimeout;
+timersPromises.setTimeout = (ms, value, options) =>
+  sleep(ms, value, options).then((result) => {
+    if (options?.ref !== false) fired.push({ at: performance.now(), ms: length(ms) });
+    return result;
+  });
+syncBuiltinESMExports();
 process.on("beforeExit", () => { drained = true; });
 process.on("exit", (code) => {
   const path = process.env.OASST_TEST_EXIT_REPORT;
@@ -69,13 +85,21 @@ export interface CliRunOptions {
   /** Called with the child once spawned (send signals, read stdout as it comes). */
   onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
   timeoutMs?: number;
+  /** Load the exit-report preload (`exit` in the result). Default true; false spares its async hook's cost where nobody reads the report. */
+  exitReport?: boolean;
 }
 
-export async function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
+export function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
+  return runNode([CLI, ...args], options);
+}
+
+/** `node ARGS` (a script and its arguments) the way runCli runs the CLI: the same environment and exit report. */
+export async function runNode(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
   const home = await mkdtemp(join(tmpdir(), "oasst-reliability-"));
   const reportPath = join(home, "exit-report.json");
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(EXIT_REPORT_PRELOAD)}`, CLI, ...args], {
+  const preload = options.exitReport === false ? [] : ["--import", `data:text/javascript,${encodeURIComponent(EXIT_REPORT_PRELOAD)}`];
+  const child = spawn(process.execPath, [...preload, ...args], {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: home,
