@@ -94,7 +94,7 @@ async function silentServer(cleanup: Cleanup): Promise<{ port: number }> {
  * Run one chat and scan everything it produced, and every process warning recorded meanwhile (chats
  * run at once: one chat's warning may be searched under another's name too). Returns the error class name, or "ok".
  */
-async function scanChat(where: string, options: OpenAssistantOptions, silence: "short" | "long" = "short", endless = false): Promise<string> {
+async function scanChat(where: string, options: OpenAssistantOptions, silence: "short" | "long" = "long", endless = false): Promise<string> {
   const outputs: string[] = [];
   const warningsBefore = processWarnings.length;
   let outcome = "ok";
