@@ -3,13 +3,13 @@
  * exit 1 before any connection, the error says why and names --base-url https://…
  * Every run goes through a "proxy" that only counts connections: zero means nothing was sent.
  */
-import { once } from "node:events";
 import { writeFileSync } from "node:fs";
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { assertBuilt, emulatorPool, makeTempHome, runCli, type TempHome } from "./cli-harness.js";
+import { listenLocal } from "../helpers/local-server.js";
 
 const SESSION = "__Secure-next-auth.session-token";
 const VALUE = "secure-cookie-value-1234";
@@ -23,23 +23,13 @@ const emulators = emulatorPool();
 /** A TCP server that counts connections and closes them. */
 async function countingProxy(): Promise<typeof proxy> {
   let connections = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.destroy();
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => connections,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  const server = await listenLocal(
+    createServer((socket) => {
+      connections++;
+      socket.destroy();
+    }),
+  );
+  return { url: server.url, connections: () => connections, close: server.close };
 }
 
 beforeAll(() => assertBuilt());

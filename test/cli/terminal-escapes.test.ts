@@ -5,13 +5,12 @@
  * Piped and in --json, the reply stays as the server sent it.
  */
 import { execFile } from "node:child_process";
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stripTerminalEscapes, TerminalTextFilter } from "../../src/cli/terminal-escapes.js";
+import { listenLocal } from "../helpers/local-server.js";
 import { assertBuilt, makeTempHome, runCli, type TempHome } from "./cli-harness.js";
 import { stopTmuxServer, TmuxPane } from "./tmux-harness.js";
 
@@ -117,16 +116,7 @@ async function startEvilSite(options: { refuseChat?: boolean } = {}): Promise<Si
     }
     json(res, 404, { message: "not found" });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  return listenLocal(server);
 }
 
 let home: TempHome;

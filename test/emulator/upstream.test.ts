@@ -4,13 +4,14 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MessageRead } from "../../src/client/wire-types.js";
 import type { UpstreamRequest } from "../../src/emulator/upstream.js";
+import { closedPort } from "../helpers/closed-port.js";
+import { listenLocal, type LocalServer } from "../helpers/local-server.js";
 import { dataPayloads, emulator, http, MODEL, startReply } from "./helpers.js";
 
 interface Recorded {
@@ -22,9 +23,9 @@ interface Recorded {
 const SAMPLING = { top_k: 50, top_p: 0.9, typical_p: null, temperature: 0.35, repetition_penalty: 1.1, max_new_tokens: 64 };
 const TOKENS = ["Hel", "lo", " wörld", ' "🙂"', "!"];
 
-const stubs: Server[] = [];
+const stubs: LocalServer[] = [];
 afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => new Promise((done) => stub.close(done).closeAllConnections())));
+  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
 });
 
 /** An OpenAI-compatible stub: streams `tokens` one chunk at a time, or answers `status` with an error. */
@@ -53,18 +54,9 @@ async function stubUpstream(options: { tokens?: string[]; status?: number } = {}
       next();
     });
   });
-  stubs.push(stub);
-  await new Promise<void>((done) => stub.listen(0, "127.0.0.1", done));
-  return { baseUrl: `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1/`, requests };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, "127.0.0.1", done));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
+  const listening = await listenLocal(stub);
+  stubs.push(listening);
+  return { baseUrl: `${listening.url}/v1/`, requests };
 }
 
 function parse<T>(text: string): T {
@@ -148,16 +140,14 @@ describe("emulator upstream", () => {
   });
 
   it("a model server that goes silent fails the reply instead of holding its worker slot", async () => {
-    const hanging = createServer(() => {}); // takes the request, never answers
-    await new Promise<void>((listening) => hanging.listen(0, "127.0.0.1", listening));
+    const hanging = await listenLocal(createServer(() => {})); // takes the request, never answers
     try {
       const { streamCompletion } = await import("../../src/emulator/upstream.js");
-      const baseUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1`;
+      const baseUrl = `${hanging.url}/v1`;
       const request = { model: MODEL, messages: [{ role: "user", content: "Hi" }], stream: true } as UpstreamRequest;
       await expect(streamCompletion({ baseUrl }, request, new AbortController().signal, () => {}, 200)).rejects.toThrow(/sent nothing/);
     } finally {
-      hanging.closeAllConnections();
-      hanging.close();
+      await hanging.close();
     }
   });
 

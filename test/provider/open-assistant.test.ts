@@ -29,6 +29,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/em
 import { prompterContent } from "../../src/provider/format-prompt.js";
 import { closedPort } from "../helpers/closed-port.js";
 import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
+import { listenLocal } from "../helpers/local-server.js";
 
 const messages: Messages = [{ role: "user", content: "Hello, how are you?" }];
 const MODEL = "OA_SFT_Llama_30B_6";
@@ -655,14 +656,5 @@ async function prefixProxy(prefix: string, upstream: string): Promise<{ url: str
     req.pipe(forward);
     forward.on("error", () => res.destroy());
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  return listenLocal(server);
 }

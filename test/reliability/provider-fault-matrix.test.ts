@@ -8,7 +8,7 @@
  * (the polling of a reply's end included) is left once the server stopped, and that nothing
  * was rejected unhandled.
  */
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuthError,
@@ -62,8 +62,7 @@ import {
 import { failFirst, startFlakyFront } from "./helpers/flaky-front.js";
 import { closedPort } from "./helpers/servers.js";
 import { startConnectProxy, startSocks5Proxy } from "../helpers/proxy-servers.js";
-import { once } from "node:events";
-import { createServer, type Socket } from "node:net";
+import { listenLocal, type LocalServer } from "../helpers/local-server.js";
 
 const MODEL = "OA_SFT_Llama_30B_6";
 const messages: Messages = [{ role: "user", content: "Fault matrix: tell me something." }];
@@ -328,22 +327,8 @@ describe.concurrent("an error status on the event stream request keeps its error
 
 describe.concurrent("proxy faults: the chat ends within its timeout and leaves nothing open", () => {
   /** A proxy that accepts the connection and never says a word. */
-  async function silentProxy(): Promise<{ port: number; close(): Promise<void> }> {
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => {});
-    });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    return {
-      port: (server.address() as { port: number }).port,
-      close: async () => {
-        for (const socket of sockets) socket.destroy();
-        server.close();
-        await once(server, "close");
-      },
-    };
+  function silentProxy(): Promise<LocalServer> {
+    return listenLocal(createServer((socket) => socket.on("error", () => {})));
   }
 
   it.each([

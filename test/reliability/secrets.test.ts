@@ -7,13 +7,13 @@
  * the CLI's stdout and stderr with --verbose and --json, and, in
  * gateway-fault-matrix.test.ts and bad-input.test.ts, the gateway's logs and answers.
  */
-import { once } from "node:events";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi, type OnTestFinishedHandler } from "vitest";
 import { OpenAssistant, type Messages, type OpenAssistantOptions } from "../../src/index.js";
 import { FAULT_NAMES, startEmulator, type Emulator, type Fault } from "../../src/emulator/index.js";
 import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/proxy-servers.js";
+import { listenLocal } from "../helpers/local-server.js";
 import { assertBuilt } from "./helpers/child.js";
 import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
 import { mapLimit, runCli } from "./helpers/run-cli.js";
@@ -75,19 +75,9 @@ function hostPort(url: string): string {
 
 /** A TCP server that accepts connections and never says a word (a proxy that hangs). */
 async function silentServer(cleanup: Cleanup): Promise<{ port: number }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  cleanup(async () => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-    await once(server, "close");
-  });
-  return { port: (server.address() as { port: number }).port };
+  const server = await listenLocal(createServer((socket) => socket.on("error", () => {})));
+  cleanup(() => server.close());
+  return server;
 }
 
 /**

@@ -5,34 +5,17 @@
  * emulator, an https server that redirects).
  */
 import { execFileSync } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
+import { listenLocal } from "../../helpers/local-server.js";
 
 export interface Closable {
   close(): Promise<void>;
-}
-
-async function listen(server: Server | HttpServer, host: string, sockets: Set<Socket>): Promise<number> {
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  server.listen(0, host);
-  await once(server, "listening");
-  return (server.address() as AddressInfo).port;
-}
-
-async function closeAll(server: Server | HttpServer, sockets: Set<Socket>): Promise<void> {
-  for (const socket of sockets) socket.destroy();
-  if (!server.listening) return;
-  server.close();
-  await once(server, "close");
 }
 
 export { closedPort } from "../../helpers/closed-port.js";
@@ -46,14 +29,13 @@ export interface RecordedHit {
 /** An HTTP server that records every request and answers `{}`: the place a redirect must not reach. */
 export async function startRecorder(host = "127.0.0.1"): Promise<Closable & { url: string; hits: RecordedHit[] }> {
   const hits: RecordedHit[] = [];
-  const sockets = new Set<Socket>();
   const server = createHttpServer((req, res) => {
     hits.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     req.resume();
     res.writeHead(200, { "content-type": "application/json" }).end("{}");
   });
-  const port = await listen(server, host, sockets);
-  return { url: `http://${host}:${port}`, hits, close: () => closeAll(server, sockets) };
+  const { url, close } = await listenLocal(server, { host });
+  return { url, hits, close };
 }
 
 /**
@@ -79,8 +61,8 @@ export async function startTap(target: { host: string; port: number }): Promise<
     client.on("close", cut);
     upstream.on("close", cut);
   });
-  const port = await listen(server, "127.0.0.1", sockets);
-  return { port, bytes: () => Buffer.concat(chunks), close: () => closeAll(server, sockets) };
+  const { port, close } = await listenLocal(server, { sockets });
+  return { port, bytes: () => Buffer.concat(chunks), close };
 }
 
 export interface TestCertificate {
@@ -156,34 +138,18 @@ export async function startTlsFront(target: string, certificate: TestCertificate
     secure.on("close", cut);
     upstream.on("close", cut);
   });
-  const port = await listen(server, "127.0.0.1", sockets);
-  return { url: `https://localhost:${port}`, port, close: () => closeAll(server, sockets) };
+  const { port, close } = await listenLocal(server, { sockets });
+  return { url: `https://localhost:${port}`, port, close };
 }
 
 /** An https server whose every answer is a 302 to `location`; it records the requests it got. */
 export async function startHttpsRedirect(certificate: TestCertificate, location: string): Promise<Closable & { url: string; hits: RecordedHit[] }> {
   const hits: RecordedHit[] = [];
-  const sockets = new Set<Socket>();
   const server = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     hits.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     req.resume();
     res.writeHead(302, { location: new URL(req.url ?? "/", location).toString(), "content-length": "0" }).end();
   });
-  server.on("secureConnection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://localhost:${port}`,
-    hits,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  const { port, close } = await listenLocal(server);
+  return { url: `https://localhost:${port}`, hits, close };
 }
