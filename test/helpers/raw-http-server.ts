@@ -26,6 +26,8 @@ export interface RawHttpServer {
   readonly connections: number;
   /** Connections still open. */
   open: Set<Socket>;
+  /** Whether connection `index` (0, 1, …) is still open. */
+  isOpen(index: number): boolean;
   stop(): Promise<void>;
 }
 
@@ -33,11 +35,15 @@ export interface RawHttpServer {
 export type Answer = (socket: Socket, request: SeenRequest, index: number) => void;
 
 export async function rawHttpServer(answer: Answer): Promise<RawHttpServer> {
-  const state = { requests: [] as SeenRequest[], connections: 0, open: new Set<Socket>() };
+  const state = { requests: [] as SeenRequest[], connections: 0, open: new Set<Socket>(), openIndexes: new Set<number>() };
   const server: Server = createServer((socket) => {
     const connection = state.connections++;
     state.open.add(socket);
-    socket.on("close", () => state.open.delete(socket));
+    state.openIndexes.add(connection);
+    socket.on("close", () => {
+      state.open.delete(socket);
+      state.openIndexes.delete(connection);
+    });
     socket.on("error", () => {});
     let buffer = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
@@ -73,6 +79,7 @@ export async function rawHttpServer(answer: Answer): Promise<RawHttpServer> {
       return state.connections;
     },
     open: state.open,
+    isOpen: (index) => state.openIndexes.has(index),
     async stop() {
       for (const socket of state.open) socket.destroy();
       server.close();
