@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import packageJson from "../../package.json" with { type: "json" };
 import { registerChatCommand } from "./commands/chat.js";
 import { registerChatsCommand } from "./commands/chats.js";
 import { registerCookiesCommand } from "./commands/cookies.js";
@@ -9,8 +9,7 @@ import { registerServeCommand } from "./commands/serve.js";
 
 /** The `oasst` program with every command; apart from main.ts so that tests can parse command lines without running them. */
 export function createProgram(): Command {
-  const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  const program = new Command("oasst").description("Open-Assistant chat from the command line").version(version);
+  const program = new Command("oasst").description("Open-Assistant chat from the command line").version(packageJson.version);
   registerChatCommand(program);
   registerModelsCommand(program);
   registerChatsCommand(program);

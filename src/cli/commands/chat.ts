@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { preferBaselineWasm } from "../baseline-wasm.js";
 import { addConnectionFlags } from "../connection-flags.js";
 import { samplingFlagParser } from "../flag-values.js";
 import type { ChatCommandFlags } from "../run-chat.js";
@@ -47,6 +48,7 @@ export function registerChatCommand(program: Command): void {
     .addHelpText("after", EXAMPLES)
     .action(async (words: string[], flags: ChatCommandFlags) => {
       const { runChat } = await import("../run-chat.js");
+      preferBaselineWasm();
       await runChat(words, flags);
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { preferBaselineWasm } from "../baseline-wasm.js";
 import { addConnectionFlags } from "../connection-flags.js";
 import type { ChatShowFlags } from "../run-chat-show.js";
 import type { ChatsFlags } from "../run-chats.js";
@@ -36,6 +37,7 @@ export function registerChatsCommand(program: Command): void {
     .addHelpText("after", EXAMPLES)
     .action(async (flags: ChatsFlags) => {
       const { runChats } = await import("../run-chats.js");
+      preferBaselineWasm();
       await runChats(flags);
     });
   const show = command
@@ -47,6 +49,7 @@ export function registerChatsCommand(program: Command): void {
     .addHelpText("after", SHOW_EXAMPLES)
     .action(async (chatId: string | undefined, _flags: ChatShowFlags, self: Command) => {
       const { runChatShow } = await import("../run-chat-show.js");
+      preferBaselineWasm();
       // `oasst chats` reads the flags it shares with `show` wherever they are: both count.
       await runChatShow(chatId, self.optsWithGlobals<ChatShowFlags>());
     });

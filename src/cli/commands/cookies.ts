@@ -5,6 +5,7 @@ import { normalizeHost } from "../../cookies/domain-match.js";
 import { BROWSER_NAMES, type BrowserName, type CookieReport, type FoundCookies } from "../../cookies/types.js";
 import { ConfigError } from "../../errors.js";
 import { redactUrl } from "../../redact.js";
+import { preferBaselineWasm } from "../baseline-wasm.js";
 import { noCookiesHint } from "../cli-hints.js";
 import { keepSecret, warningLine } from "../error-output.js";
 import { formatTable } from "../table.js";
@@ -55,6 +56,7 @@ async function runCookies(domain: string | undefined, flags: CookiesFlags): Prom
     import("../config.js"),
     import("../connection.js"),
   ]);
+  preferBaselineWasm();
   // The same site as `oasst chat` and the others: flag, environment, config file, default.
   const baseUrl = domain
     ? { value: normalizeHost(domain), from: "the domain argument" }

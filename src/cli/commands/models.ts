@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { ConnectionFlags } from "../config.js";
+import { preferBaselineWasm } from "../baseline-wasm.js";
 import { addConnectionFlags } from "../connection-flags.js";
 
 const EXAMPLES = `
@@ -18,6 +19,7 @@ export function registerModelsCommand(program: Command): void {
     .addHelpText("after", EXAMPLES)
     .action(async (flags: ConnectionFlags & { json?: boolean }) => {
       const { runModels } = await import("../run-models.js");
+      preferBaselineWasm();
       await runModels(flags);
     });
 }

@@ -4,6 +4,7 @@ import { ConfigError } from "../../errors.js";
 import type { GatewaySession, ServedGateway, UpstreamCheck } from "../../gateway/index.js";
 import type { ConnectionFlags } from "../config.js";
 import { addConnectionFlags } from "../connection-flags.js";
+import { keepSecret, warningLine } from "../error-output.js";
 import { checkTimeout } from "../flag-values.js";
 
 interface ServeFlags extends ConnectionFlags {
@@ -81,7 +82,6 @@ async function runServe(flags: ServeFlags): Promise<void> {
     { configFilePath, readConfigFile, resolveConnectionSettings },
     { findSessionCookies },
     connection,
-    output,
     { VerboseLog },
     { cliAccounts },
   ] = await Promise.all([
@@ -89,19 +89,18 @@ async function runServe(flags: ServeFlags): Promise<void> {
     import("../config.js"),
     import("../session-cookies.js"),
     import("../connection.js"),
-    import("../error-output.js"),
     import("../verbose-log.js"),
     import("../accounts-state.js"),
   ]);
   const env = process.env;
-  const warn = (message: string) => process.stderr.write(`${output.warningLine(message)}\n`);
+  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
   const apiKey = flags.apiKey?.trim() || env.OASST_API_KEY?.trim() || undefined;
-  output.keepSecret(apiKey);
+  keepSecret(apiKey);
   const log = new VerboseLog(flags.verbose === true);
   const config = await readConfigFile(configFilePath(env));
   const settings = resolveConnectionSettings(flags, env, config, connection.DEFAULTS);
   const sessions = flags.session?.map(sessionOf);
-  for (const flag of flags.session ?? []) if (!flag.startsWith("@")) output.keepSecret(...cookieHeaderValues(flag));
+  for (const flag of flags.session ?? []) if (!flag.startsWith("@")) keepSecret(...cookieHeaderValues(flag));
   if (sessions && (flags.cookie || flags.cookiesFile || flags.browser || flags.profile)) {
     throw new ConfigError(
       "--session was given with --cookie, --cookies-file, --browser or --profile",
