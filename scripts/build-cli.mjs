@@ -25,6 +25,7 @@ await build({
     format: "esm",
     entryFileNames: "main.js",
     chunkFileNames: "chunks/[name]-[hash].js",
+    // Error classes take their name from the class (src/errors.ts: new.target.name).
     keepNames: true,
     // What every command loads at start-up in one chunk, not eleven; the entry itself stays out of it, since
     // its top-level await would hold the lazily loaded chunks that import from the startup chunk.
