@@ -36,18 +36,15 @@ afterAll(async () => {
   expect(unhandled.rejections).toEqual([]);
 });
 
-/** One test's clean-up, the last registered first, when that test ends: the tests run at once (describe.concurrent). */
-function testStops(onTestFinished: (handler: OnTestFinishedHandler) => void): Array<() => Promise<void>> {
-  const stops: Array<() => Promise<void>> = [];
-  onTestFinished(async () => {
-    for (const stop of stops.splice(0).reverse()) await stop();
-  });
-  return stops;
-}
+/**
+ * The test context's onTestFinished: the tests run at once (describe.concurrent), and each stops what it
+ * started when it ends, the last registered first (vitest runs these hooks in reverse order).
+ */
+type Cleanup = (stop: OnTestFinishedHandler) => void;
 
-async function emulator(stops: Array<() => Promise<void>>): Promise<Emulator> {
+async function emulator(cleanup: Cleanup): Promise<Emulator> {
   const server = await startEmulator({ quiet: true, replyTokens: 12 });
-  stops.push(() => server.stop());
+  cleanup(() => server.stop());
   return server;
 }
 
@@ -58,12 +55,11 @@ function cert(): TestCertificate {
 
 describe.concurrent("redirects are never followed, so cookies never leave the configured origin", () => {
   it.for([301, 302, 303, 307, 308])("HTTP %i to another host: ProtocolError saying why; the other host gets nothing", async (status, { onTestFinished }) => {
-    const stops = testStops(onTestFinished);
-    const server = await emulator(stops);
+    const server = await emulator(onTestFinished);
     const elsewhere = await startRecorder("127.0.0.2");
-    stops.push(() => elsewhere.close());
+    onTestFinished(() => elsewhere.close());
     const front = await startFlakyFront(server.url, failFirst("/api/chat", 1, { status, headers: { location: `${elsewhere.url}/api/chat` } }));
-    stops.push(() => front.close());
+    onTestFinished(() => front.close());
     const error = await OpenAssistant.createAsync(MODEL, messages, { baseUrl: front.url, cookies: server.cookies, env: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProtocolError);
     const { summary, hint } = error as ProtocolError;
@@ -74,14 +70,13 @@ describe.concurrent("redirects are never followed, so cookies never leave the co
   });
 
   it("a redirect of the event stream or of the delete is not followed either; the failed delete is a warning", async ({ onTestFinished }) => {
-    const stops = testStops(onTestFinished);
-    const server = await emulator(stops);
+    const server = await emulator(onTestFinished);
     const elsewhere = await startRecorder("127.0.0.2");
-    stops.push(() => elsewhere.close());
+    onTestFinished(() => elsewhere.close());
     const front = await startFlakyFront(server.url, (req, path) =>
       path === "/api/chat/events" || req.method === "DELETE" ? { status: 307, headers: { location: `${elsewhere.url}${req.url ?? ""}` } } : undefined,
     );
-    stops.push(() => front.close());
+    onTestFinished(() => front.close());
     const warnings: OpenAssistantWarning[] = [];
     const error = await OpenAssistant.createAsync(MODEL, messages, {
       baseUrl: front.url,
@@ -99,13 +94,12 @@ describe.concurrent("redirects are never followed, so cookies never leave the co
   });
 
   it.runIf(tls)("https → http: not followed, the error names the http target; the http server gets nothing (a caller's fetch)", async ({ onTestFinished }) => {
-    const stops = testStops(onTestFinished);
     const plain = await startRecorder();
-    stops.push(() => plain.close());
+    onTestFinished(() => plain.close());
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
-    stops.push(() => secure.close());
+    onTestFinished(() => secure.close());
     const agent = new Agent({ connect: { ca: cert().cert } });
-    stops.push(() => agent.close());
+    onTestFinished(() => agent.close());
     const fetch = (url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
     const error = await OpenAssistant.createAsync(MODEL, messages, {
       baseUrl: secure.url,
@@ -120,11 +114,10 @@ describe.concurrent("redirects are never followed, so cookies never leave the co
   });
 
   it.runIf(tls)("https → http: not followed by the provider's own connection pool either (child process trusting the test CA)", async ({ onTestFinished }) => {
-    const stops = testStops(onTestFinished);
     const plain = await startRecorder();
-    stops.push(() => plain.close());
+    onTestFinished(() => plain.close());
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
-    stops.push(() => secure.close());
+    onTestFinished(() => secure.close());
     const result = await chatInChild(
       { model: MODEL, messages, options: { baseUrl: secure.url, cookies: "next-auth.session-token=tls-secret-1234", env: {} } },
       { NODE_EXTRA_CA_CERTS: cert().certPath },
@@ -138,10 +131,10 @@ describe.concurrent("redirects are never followed, so cookies never leave the co
 });
 
 describe.runIf(tls).concurrent("through a proxy, cookies for https travel only inside the tunnel", () => {
-  async function httpsSite(stops: Array<() => Promise<void>>): Promise<{ server: Emulator; url: string }> {
-    const server = await emulator(stops);
+  async function httpsSite(cleanup: Cleanup): Promise<{ server: Emulator; url: string }> {
+    const server = await emulator(cleanup);
     const front = await startTlsFront(server.url, cert());
-    stops.push(() => front.close());
+    cleanup(() => front.close());
     return { server, url: front.url };
   }
 
@@ -149,12 +142,11 @@ describe.runIf(tls).concurrent("through a proxy, cookies for https travel only i
     ["an HTTP CONNECT proxy", "http", () => startConnectProxy("alice:proxy-pw-5678")],
     ["a socks5h proxy", "socks5h", () => startSocks5Proxy("bob:proxy-pw-5678")],
   ] as const)("%s: the proxy sees the handshake and ciphertext, never the cookie", async ([, scheme, start], { onTestFinished }) => {
-    const stops = testStops(onTestFinished);
-    const { server, url } = await httpsSite(stops);
+    const { server, url } = await httpsSite(onTestFinished);
     const proxy = await start();
-    stops.push(() => proxy.close());
+    onTestFinished(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
-    stops.push(() => tap.close());
+    onTestFinished(() => tap.close());
     const proxyUrl = `${scheme}://${new URL(proxy.url).username}:proxy-pw-5678@127.0.0.1:${tap.port}`;
     const result = await chatInChild(
       { model: MODEL, messages, options: { baseUrl: url, cookies: server.cookies, proxy: proxyUrl, env: {} } },
@@ -176,12 +168,11 @@ describe.runIf(tls).concurrent("through a proxy, cookies for https travel only i
   });
 
   it("control: to a plain http site the cookie is visible in the tunnel, so the tap does see tunnel bytes", async ({ onTestFinished }) => {
-    const stops = testStops(onTestFinished);
-    const server = await emulator(stops);
+    const server = await emulator(onTestFinished);
     const proxy = await startConnectProxy();
-    stops.push(() => proxy.close());
+    onTestFinished(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
-    stops.push(() => tap.close());
+    onTestFinished(() => tap.close());
     const text = await OpenAssistant.createAsync(MODEL, messages, {
       baseUrl: server.url,
       cookies: server.cookies,
@@ -193,12 +184,11 @@ describe.runIf(tls).concurrent("through a proxy, cookies for https travel only i
   });
 
   it("the CLI through a CONNECT proxy to the https site: same reply, same silence", async ({ onTestFinished }) => {
-    const stops = testStops(onTestFinished);
-    const { server, url } = await httpsSite(stops);
+    const { server, url } = await httpsSite(onTestFinished);
     const proxy = await startConnectProxy("carol:proxy-pw-5678");
-    stops.push(() => proxy.close());
+    onTestFinished(() => proxy.close());
     const tap = await startTap({ host: "127.0.0.1", port: Number(new URL(proxy.url).port) });
-    stops.push(() => tap.close());
+    onTestFinished(() => tap.close());
     const result = await runCli(
       ["chat", "--base-url", url, "--cookie", server.cookie, "--proxy", `http://carol:proxy-pw-5678@127.0.0.1:${tap.port}`, "--verbose", messages[0]!.content],
       { env: { NODE_EXTRA_CA_CERTS: cert().certPath } },
@@ -212,11 +202,10 @@ describe.runIf(tls).concurrent("through a proxy, cookies for https travel only i
   });
 
   it("the CLI on an https site that redirects to http: exit 4, the reason on stderr, nothing sent to the http server", async ({ onTestFinished }) => {
-    const stops = testStops(onTestFinished);
     const plain = await startRecorder();
-    stops.push(() => plain.close());
+    onTestFinished(() => plain.close());
     const secure = await startHttpsRedirect(cert(), `${plain.url}/`);
-    stops.push(() => secure.close());
+    onTestFinished(() => secure.close());
     const result = await runCli(["chat", "--base-url", secure.url, "--cookie", "next-auth.session-token=tls-secret-1234", "Hi"], {
       env: { NODE_EXTRA_CA_CERTS: cert().certPath },
     });
