@@ -11,19 +11,27 @@
  * Each consumer does what the seed does with a token: counts it and its characters.
  * The warm-up run of each client checks the whole text; the timed runs check the counts.
  * Tokens per second = 200,000 / seconds, median of the runs.
+ *
+ * The Node clients run in a child process that does nothing else, as a user's would: the
+ * process that spawns the seed's Python for each of its runs is not one of them (after a
+ * fork, the forking process's next writes to its heap fault page by page, which slowed the
+ * next timed run of a client in that process by a fifth).
+ *
+ * The child: `node bench/stream-throughput.mjs --client '{"url", "cookie", "cookies"}'` reads
+ * a variant's name a line on stdin and answers each with one JSON line: { seconds, eventBytes }.
  */
+import { spawn } from "node:child_process";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { RawConnections, rawChat } from "./raw-http.mjs";
 import { MODEL, USER_AGENT, interleaved, prompterContent, startReply, summary } from "./measure.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
-import { URL } from "node:url";
+import { fileURLToPath, URL } from "node:url";
 import { TextDecoder } from "node:util";
 
 const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
 const { fetch } = globalThis;
-const { OpenAssistant } = await import(new URL("index.js", DIST).href);
-const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
 
 export const STREAM_TOKENS = 200_000;
 const PROMPT = "Benchmark: stream 200,000 tokens";
@@ -64,23 +72,19 @@ async function quickPortChat(base, cookie, prompt, maxNewTokens, keep) {
 }
 
 /**
- * @param {import("./server-process.mjs").BenchServer} server
- * @param {{ quick: boolean, runs?: number, log: (line: string) => void }} options
+ * In the client process: the Node clients by name, each a function that runs one chat and
+ * returns its seconds. The first run of each (the warm-up) keeps and checks the whole text.
+ * @param {{ url: string, cookie: string, cookies: Record<string, string> }} server
  */
-export async function streamThroughput(server, options) {
-  const runs = options.runs ?? (options.quick ? 3 : 11);
+async function nodeClients(server) {
+  const { OpenAssistant } = await import(new URL("index.js", DIST).href);
+  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
   // The reply depends on the prompter message: the provider sends the prompt as written
-  // (promptFormat "plain"), the seed and the quick port wrap it in its <s>[INST] tags.
+  // (promptFormat "plain"), the quick port wraps it in the seed's <s>[INST] tags.
   const expectedOf = { plain: replyTokens(PROMPT, STREAM_TOKENS).join(""), seed: replyTokens(prompterContent(PROMPT), STREAM_TOKENS).join("") };
-  const expected = expectedOf.seed;
   const providerOptions = { baseUrl: server.url, cookies: server.cookies, max_new_tokens: STREAM_TOKENS, env: {} };
   const messages = [{ role: "user", content: PROMPT }];
   const mismatch = (name, detail) => new Error(`stream-throughput: ${name} got a wrong reply (${detail})`);
-  /** Server CPU ms and wall ms per variant, measured around each timed run. */
-  const serverLoad = {};
-  let floorBytes = 0;
-
-  /** The first run of each client (the warm-up) keeps and checks the whole text. */
   const checked = new Set();
   const keep = (name) => {
     if (checked.has(name)) return false;
@@ -92,9 +96,10 @@ export async function streamThroughput(server, options) {
     if (tokens !== STREAM_TOKENS || chars !== want.length) throw mismatch(name, `${tokens} tokens, ${chars} chars`);
     if (kept && text !== want) throw mismatch(name, "the text differs");
   };
-
+  const rawConnections = new RawConnections(server.url);
+  let eventBytes = 0;
   /** @type {Record<string, () => Promise<number>>} */
-  const variants = {
+  const clients = {
     oasst: async () => {
       const kept = keep("oasst");
       const started = performance.now();
@@ -137,10 +142,69 @@ export async function streamThroughput(server, options) {
     },
     floor: async () => {
       const chat = await rawChat(rawConnections, server, PROMPT, STREAM_TOKENS);
-      floorBytes = chat.eventBytes;
+      eventBytes = chat.eventBytes;
       return chat.ms / 1000;
     },
   };
+  return { clients, eventBytes: () => eventBytes, close: () => rawConnections.close() };
+}
+
+/**
+ * The client process, from the parent's side: `run(name)` runs one chat of that client
+ * there and resolves with its seconds and the event stream's bytes.
+ * @param {import("./server-process.mjs").BenchServer} server
+ */
+function startClientProcess(server) {
+  const config = { url: server.url, cookie: server.cookie, cookies: server.cookies };
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--client", JSON.stringify(config)], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env },
+  });
+  /** @type {Array<{ resolve: (answer: { seconds: number, eventBytes: number }) => void, reject: (error: Error) => void }>} */
+  const waiting = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const answer = JSON.parse(line);
+    const next = waiting.shift();
+    if (answer.error) next?.reject(new Error(answer.error));
+    else next?.resolve(answer);
+  });
+  child.on("exit", (code) => {
+    for (const next of waiting.splice(0)) next.reject(new Error(`stream-throughput: the client process exited with ${code}`));
+  });
+  return {
+    run: (name) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(`${name}\n`);
+      }),
+    stop: () => {
+      const exited = new Promise((resolve) => child.once("close", resolve));
+      child.stdin.end();
+      return exited;
+    },
+  };
+}
+
+/**
+ * @param {import("./server-process.mjs").BenchServer} server
+ * @param {{ quick: boolean, runs?: number, log: (line: string) => void }} options
+ */
+export async function streamThroughput(server, options) {
+  const runs = options.runs ?? (options.quick ? 3 : 11);
+  const expected = (await import(new URL("emulator/reply-text.js", DIST).href)).replyTokens(prompterContent(PROMPT), STREAM_TOKENS).join("");
+  /** Server CPU ms and wall ms per variant, measured around each timed run. */
+  const serverLoad = {};
+  let floorBytes = 0;
+  const clientProcess = startClientProcess(server);
+  /** @type {Record<string, () => Promise<number>>} */
+  const variants = {};
+  for (const name of ["oasst", "oasst-events", "quick-port", "floor"]) {
+    variants[name] = async () => {
+      const { seconds, eventBytes } = await clientProcess.run(name);
+      if (name === "floor") floorBytes = eventBytes;
+      return seconds;
+    };
+  }
   // Python counts code points, JavaScript UTF-16 units.
   const expectedCodePoints = [...expected].length;
   const seedMissing = seedUnavailable();
@@ -169,12 +233,11 @@ export async function streamThroughput(server, options) {
       return seconds;
     };
   }
-  const rawConnections = new RawConnections(server.url);
   let samples;
   try {
     samples = await interleaved(watched, runs, options.log);
   } finally {
-    rawConnections.close();
+    await clientProcess.stop();
   }
   const results = {};
   for (const [name, seconds] of Object.entries(samples)) {
@@ -188,4 +251,20 @@ export async function streamThroughput(server, options) {
   }
   const status = await server.status();
   return { tokens: STREAM_TOKENS, streamBytes: floorBytes, runs, seedSkipped: seedMissing, variants: results, liveChats: status.liveChats };
+}
+
+if (process.argv[2] === "--client") {
+  const { clients, eventBytes, close } = await nodeClients(JSON.parse(process.argv[3] ?? "{}"));
+  // One chat at a time: the next name is read once the previous chat has answered.
+  for await (const name of createInterface({ input: process.stdin })) {
+    try {
+      const run = clients[name];
+      if (!run) throw new Error(`stream-throughput: no client named ${name}`);
+      const seconds = await run();
+      process.stdout.write(`${JSON.stringify({ seconds, eventBytes: eventBytes() })}\n`);
+    } catch (error) {
+      process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+    }
+  }
+  close();
 }
