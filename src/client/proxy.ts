@@ -1,7 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import type { Dispatcher, buildConnector } from "undici";
+import type { Dispatcher, Pool, buildConnector } from "undici";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
 import { undiciAgent, undiciPool, undiciProxyAgent } from "./undici-parts.js";
@@ -81,9 +81,38 @@ export function createProxyDispatcher(proxy: string, options: ProxyDispatcherOpt
   // undici names an https proxy to its TLS by the proxy's host even when that is an IP address, which SNI
   // forbids (RFC 6066; Node warns DEP0123): no server name then.
   const clientFactory = (origin: URL, opts: { connect?: buildConnector.connector }) =>
-    new Pool(origin, { ...opts, connect: withoutIpServername(opts.connect), headersTimeout: connect.timeout });
+    failClosedTunnels(new Pool(origin, { ...opts, connect: withoutIpServername(opts.connect), headersTimeout: connect.timeout }));
   // Every target goes through a CONNECT tunnel: cookies never travel in clear to the proxy.
   return new ProxyAgent({ uri: url.toString(), connect, proxyTls: connect, requestTls: connect, connections, clientFactory });
+}
+
+/**
+ * A proxy that closes the connection before it answers the CONNECT fails the request. undici
+ * would open the tunnel again and again, without end and past every timeout: its client
+ * retries a connection attempt that ended in a socket error (UND_ERR_SOCKET), and the CONNECT's
+ * is one. The error given instead has a code of its own, which undici passes to the request.
+ */
+function failClosedTunnels(pool: Pool): Pool {
+  const open = pool.connect.bind(pool) as (options: Dispatcher.ConnectOptions) => Promise<Dispatcher.ConnectData>;
+  return Object.assign(pool, {
+    connect: (options: Dispatcher.ConnectOptions) =>
+      open(options).catch((error: unknown) => {
+        throw hasSocketCode(error) ? new ProxyClosedError(error) : error;
+      }),
+  });
+}
+
+function hasSocketCode(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === "UND_ERR_SOCKET";
+}
+
+class ProxyClosedError extends Error {
+  readonly code = "OASST_PROXY_CLOSED";
+
+  constructor(socketError: Error) {
+    super(`the proxy closed the connection before it answered CONNECT (${socketError.message})`);
+    this.name = "ProxyClosedError";
+  }
 }
 
 function withoutIpServername(connector: buildConnector.connector | undefined): buildConnector.connector | undefined {

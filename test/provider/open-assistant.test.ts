@@ -615,6 +615,25 @@ describe("OpenAssistant provider: proxies", () => {
     expect(error.message).not.toContain("wrong-pw");
   });
 
+  it("fails at once with a ConnectionError when the proxy closes the connection before answering CONNECT", async () => {
+    // Closed with a FIN before the CONNECT is read: undici alone would open the tunnel again without end.
+    const proxy = await listenLocal(createNetServer((socket) => socket.end()));
+    servers.push({ stop: proxy.close });
+    const started = performance.now();
+    const error = await failureOf(
+      OpenAssistant.createAsyncGenerator(MODEL, messages, {
+        baseUrl: "http://open-assistant.test",
+        cookies: "next-auth.session-token=x",
+        proxy: proxy.url,
+        timeout: 10_000,
+        env: {},
+      }),
+    );
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toContain("the proxy closed the connection before it answered CONNECT");
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it.each(["socks5", "socks5h"] as const)("goes through a %s proxy with user:password", async (scheme) => {
     const server = await emulator();
     const proxy = await startSocks5Proxy("bob:pa55");
