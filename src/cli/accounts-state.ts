@@ -1,7 +1,7 @@
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { Accounts } from "../accounts/accounts.js";
 import { configDir } from "../cookies/config-dir.js";
+import type { CliContext } from "./cli-context.js";
 
 /**
  * The accounts of one `oasst` process. Their rate-limit counts are kept in
@@ -11,7 +11,7 @@ import { configDir } from "../cookies/config-dir.js";
  * processes with lock files in `<config dir>/oasst/locks`: two `oasst chat` runs on one
  * account would otherwise cancel each other's queued replies.
  */
-export function cliAccounts(env: NodeJS.ProcessEnv): Accounts {
-  const dir = join(configDir({ platform: process.platform, homeDir: homedir(), env }), "oasst");
+export function cliAccounts({ platform, homeDir, env }: CliContext): Accounts {
+  const dir = join(configDir({ platform, homeDir, env }), "oasst");
   return new Accounts({ ledgerFile: join(dir, "rate-limits.json"), lockDir: join(dir, "locks") });
 }

@@ -2,6 +2,7 @@ import type { OpenAssistantClient } from "../client/client.js";
 import type { ChatRead, MessageRead } from "../client/wire-types.js";
 import { ConfigError, ServerError } from "../errors.js";
 import type { Conversation } from "../provider/conversation.js";
+import type { CliContext } from "./cli-context.js";
 import { stderrPalette } from "./terminal.js";
 import { stripTerminalEscapes } from "./terminal-escapes.js";
 
@@ -84,9 +85,9 @@ export function continuation(chat: ChatRead): Continuation {
 }
 
 /** The dim line on stderr that names a kept chat: how to continue it and how to delete it. */
-export function keptChatLine(serverChatId: string): string {
+export function keptChatLine(context: CliContext, serverChatId: string): string {
   const chatId = stripTerminalEscapes(serverChatId);
-  return stderrPalette().dim(
+  return stderrPalette(context).dim(
     `Chat ${chatId} is kept: continue it with \`oasst chat --continue ${chatId}\`, delete it with \`oasst chats --delete ${chatId}\`.`,
   );
 }

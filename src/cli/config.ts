@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { proxyFromEnv } from "../client/proxy.js";
 import { configDir } from "../cookies/config-dir.js";
 import { BROWSER_NAMES, type BrowserName } from "../cookies/types.js";
 import { ConfigError } from "../errors.js";
 import type { SamplingOptions } from "../provider/options.js";
-import { setHintContext } from "./cli-hints.js";
+import type { CliContext } from "./cli-context.js";
 import { keepSecret } from "./error-output.js";
 import { NONE, SAMPLING_KEYS, checkSamplingValue, checkTimeout, type SamplingKey } from "./flag-values.js";
 
@@ -72,12 +71,12 @@ const KNOWN_KEYS: readonly string[] = [...STRING_KEYS, "cookies", "browser", "ti
  * folder lives in): $XDG_CONFIG_HOME or ~/.config on Linux, ~/Library/Application
  * Support on macOS, %APPDATA% on Windows.
  */
-export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(configDir({ platform: process.platform, homeDir: homedir(), env }), "oasst", "config.json");
+export function configFilePath({ platform, homeDir, env }: Pick<CliContext, "platform" | "homeDir" | "env">): string {
+  return join(configDir({ platform, homeDir, env }), "oasst", "config.json");
 }
 
 /** Read and check the config file; a missing file is an empty config, a broken one a usage error. */
-export async function readConfigFile(path: string = configFilePath()): Promise<ConfigFile> {
+export async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -179,8 +178,12 @@ export interface Defaults {
   model: string;
 }
 
-/** Highest first: flags, environment, config file, built-in defaults. */
-export function resolveConnectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv, config: ConfigFile, defaults: Defaults): ConnectionSettings {
+/**
+ * Highest first: flags, environment, config file, built-in defaults. The secrets in the base
+ * URL and the proxy join the run's secrets; the site and proxy its error hints.
+ */
+export function resolveConnectionSettings(context: CliContext, flags: ConnectionFlags, config: ConfigFile, defaults: Defaults): ConnectionSettings {
+  const { env } = context;
   const baseUrl = pick([flags.baseUrl, "--base-url"], [env.OASST_BASE_URL, "OASST_BASE_URL"], [config.baseUrl, config.path]) ?? {
     value: defaults.baseUrl,
     from: "default",
@@ -200,13 +203,15 @@ export function resolveConnectionSettings(flags: ConnectionFlags, env: NodeJS.Pr
       proxyInEffect = { value: config.proxy, from: config.path };
     }
   }
-  keepSecret(...secretsOf(baseUrl.value), ...secretsOf(proxyInEffect?.value));
-  setHintContext({ baseUrl, proxy: proxyInEffect });
+  keepSecret(context, ...secretsOf(baseUrl.value), ...secretsOf(proxyInEffect?.value));
+  context.hints.baseUrl = baseUrl;
+  context.hints.proxy = proxyInEffect;
   return { baseUrl, proxy, proxyInEffect, timeout: flags.timeout ?? config.timeout, config };
 }
 
-export function resolveChatSettings(flags: ChatFlags, env: NodeJS.ProcessEnv, config: ConfigFile, defaults: Defaults): ChatSettings {
-  const connection = resolveConnectionSettings(flags, env, config, defaults);
+export function resolveChatSettings(context: CliContext, flags: ChatFlags, config: ConfigFile, defaults: Defaults): ChatSettings {
+  const connection = resolveConnectionSettings(context, flags, config, defaults);
+  const { env } = context;
   const model = pick([flags.model, "--model"], [env.OASST_MODEL, "OASST_MODEL"], [config.model, config.path]) ?? { value: defaults.model, from: "default" };
   const sampling: SamplingOptions = { ...config.sampling };
   for (const key of SAMPLING_KEYS) {

@@ -1,6 +1,7 @@
 import { OpenAssistantClient } from "../client/client.js";
 import { OpenAssistant } from "../provider/open-assistant.js";
 import { redactUrl } from "../redact.js";
+import type { CliContext } from "./cli-context.js";
 import { configFilePath, readConfigFile, resolveConnectionSettings, type ConnectionFlags, type ConnectionSettings } from "./config.js";
 import { findSessionCookies, type SessionCookies } from "./session-cookies.js";
 import type { VerboseLog } from "./verbose-log.js";
@@ -19,22 +20,27 @@ export function logSettings(log: VerboseLog, settings: ConnectionSettings, cooki
 }
 
 /** For the commands that call the API directly (`models`, `chats`): settings, cookies, and a client. */
-export async function openClient(flags: ConnectionFlags, log: VerboseLog, onWarning: (message: string) => void): Promise<OpenAssistantClient> {
-  const config = await readConfigFile(configFilePath(process.env));
-  const settings = resolveConnectionSettings(flags, process.env, config, DEFAULTS);
-  const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, onWarning, settings.baseUrl.from);
+export async function openClient(
+  context: CliContext,
+  flags: ConnectionFlags,
+  log: VerboseLog,
+  onWarning: (message: string) => void,
+): Promise<OpenAssistantClient> {
+  const config = await readConfigFile(configFilePath(context));
+  const settings = resolveConnectionSettings(context, flags, config, DEFAULTS);
+  const cookies = await findSessionCookies(context, settings.baseUrl.value, flags, config, onWarning, settings.baseUrl.from);
   logSettings(log, settings, cookies);
-  return clientOf(settings, cookies, log);
+  return clientOf(context, settings, cookies, log);
 }
 
 /** A protocol client for these settings and cookies, its requests on the `--verbose` trail. */
-export function clientOf(settings: ConnectionSettings, cookies: SessionCookies, log: VerboseLog): OpenAssistantClient {
+export function clientOf(context: CliContext, settings: ConnectionSettings, cookies: SessionCookies, log: VerboseLog): OpenAssistantClient {
   return new OpenAssistantClient({
     baseUrl: settings.baseUrl.value,
     cookies: cookies.cookies,
     proxy: settings.proxy,
     timeout: settings.timeout,
-    env: process.env,
+    env: context.env,
     onRequest: log.request,
   });
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { configDir } from "../cookies/config-dir.js";
+import type { CliContext } from "./cli-context.js";
 
 /** `<config dir>/oasst/emulator-session`: the emulator's session token, kept across restarts. */
-export function emulatorSessionPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(configDir({ platform: process.platform, homeDir: homedir(), env }), "oasst", "emulator-session");
+export function emulatorSessionPath({ platform, homeDir, env }: CliContext): string {
+  return join(configDir({ platform, homeDir, env }), "oasst", "emulator-session");
 }
 
 /**
@@ -14,7 +14,7 @@ export function emulatorSessionPath(env: NodeJS.ProcessEnv = process.env): strin
  * a new random one, saved (mode 0600) so that a restarted emulator still accepts the
  * OASST_COOKIES other shells exported. A file that cannot be written only costs that.
  */
-export async function emulatorSessionToken(onWarning: (message: string) => void, path = emulatorSessionPath()): Promise<string> {
+export async function emulatorSessionToken(path: string, onWarning: (message: string) => void): Promise<string> {
   const saved = await readFile(path, "utf8").then(
     (text) => text.trim(),
     () => "",

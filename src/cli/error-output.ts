@@ -1,22 +1,22 @@
 import { OpenAssistantError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
+import type { CliContext } from "./cli-context.js";
 import { cliHint } from "./cli-hints.js";
 import { exitCodeFor, type ExitCode } from "./exit-codes.js";
 import { stderrPalette } from "./terminal.js";
 import { stripTerminalEscapes } from "./terminal-escapes.js";
 
 /**
- * Values that must never be printed (cookie values, proxy passwords). Errors are
- * built without them; this is the last line of defence before the terminal.
+ * Values that must never be printed (cookie values, proxy passwords), kept in the run's
+ * `context.secrets`. Errors are built without them; this is the last line of defence
+ * before the terminal.
  */
-const secrets = new Set<string>();
-
-export function keepSecret(...values: Array<string | undefined>): void {
-  for (const value of values) if (value) secrets.add(value);
+export function keepSecret(context: CliContext, ...values: Array<string | undefined>): void {
+  for (const value of values) if (value) context.secrets.add(value);
 }
 
-export function redact(text: string): string {
-  return redactSecrets(text, secrets);
+export function redact(context: CliContext, text: string): string {
+  return redactSecrets(text, context.secrets);
 }
 
 export interface ErrorReport {
@@ -34,9 +34,16 @@ export interface ErrorReport {
 const MAX_DETAILS = 8;
 const MAX_DETAIL_WIDTH = 160;
 
-export function errorReport(error: unknown, clean: (text: string) => string = redact): ErrorReport {
+/** What the run says about an error; `clean` prepares its texts for where they go (default: secrets masked). */
+export function errorReport(context: CliContext, error: unknown, clean: (text: string) => string = (text) => redact(context, text)): ErrorReport {
   if (error instanceof OpenAssistantError) {
-    return { code: error.code, summary: clean(error.summary), hint: clean(cliHint(error)), details: error.details.map(clean), status: error.status };
+    return {
+      code: error.code,
+      summary: clean(error.summary),
+      hint: clean(cliHint(error, context.hints)),
+      details: error.details.map(clean),
+      status: error.status,
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {
@@ -53,27 +60,33 @@ export function errorReport(error: unknown, clean: (text: string) => string = re
  * server text in it loses its control sequences, then secrets are masked (after, so
  * that no sequence can split a secret past the mask).
  */
-export function forStderr(text: string): string {
-  return redact(stripTerminalEscapes(text));
+export function forStderr(context: CliContext, text: string): string {
+  return redact(context, stripTerminalEscapes(text));
 }
 
 /** What a user sees on stderr: what failed, the details (indented, bounded), then what to do. */
-export function printError(error: unknown): void {
-  const { summary, hint, details } = errorReport(error, forStderr);
-  const colors = stderrPalette();
-  process.stderr.write(`${colors.red(colors.bold("error:"))} ${summary}\n`);
+export function printError(context: CliContext, error: unknown): void {
+  const { summary, hint, details } = errorReport(context, error, (text) => forStderr(context, text));
+  const colors = stderrPalette(context);
+  const { stderr } = context;
+  stderr.write(`${colors.red(colors.bold("error:"))} ${summary}\n`);
   const shown = details.length > MAX_DETAILS ? [...details.slice(0, MAX_DETAILS - 1), `… and ${details.length - MAX_DETAILS + 1} more`] : details;
-  for (const line of shown) process.stderr.write(`  ${line.length > MAX_DETAIL_WIDTH ? `${line.slice(0, MAX_DETAIL_WIDTH - 1)}…` : line}\n`);
-  if (hint) process.stderr.write(`${colors.yellow("hint:")} ${hint.replace(/\n/g, "\n      ")}\n`);
+  for (const line of shown) stderr.write(`  ${line.length > MAX_DETAIL_WIDTH ? `${line.slice(0, MAX_DETAIL_WIDTH - 1)}…` : line}\n`);
+  if (hint) stderr.write(`${colors.yellow("hint:")} ${hint.replace(/\n/g, "\n      ")}\n`);
 }
 
 /** Print a failed command's error and return its exit status. */
-export function reportFailure(error: unknown): ExitCode {
-  printError(error);
+export function reportFailure(context: CliContext, error: unknown): ExitCode {
+  printError(context, error);
   return exitCodeFor(error);
 }
 
 /** The line for a warning that does not fail the command (a chat that could not be deleted). */
-export function warningLine(message: string): string {
-  return `${stderrPalette().yellow("warning:")} ${forStderr(message)}`;
+export function warningLine(context: CliContext, message: string): string {
+  return `${stderrPalette(context).yellow("warning:")} ${forStderr(context, message)}`;
+}
+
+/** Writes a warning line on stderr: the `onWarning` of a command that draws no spinner. */
+export function stderrWarner(context: CliContext): (message: string) => void {
+  return (message) => context.stderr.write(`${warningLine(context, message)}\n`);
 }

@@ -29,6 +29,14 @@ const BY_ERROR_CODE: Record<OpenAssistantErrorCode, ExitCode> = {
   aborted: ExitCode.interrupted,
 };
 
+/** A failure the command has already reported on stderr in its own words: only its exit status is left to set. */
+export class ReportedFailure extends Error {
+  constructor(readonly exitCode: ExitCode) {
+    super(`exit status ${exitCode}`);
+    this.name = "ReportedFailure";
+  }
+}
+
 /** Anything that is not an OpenAssistantError is a defect of oasst itself, reported as a usage failure. */
 export function exitCodeFor(error: unknown): ExitCode {
   return error instanceof OpenAssistantError ? BY_ERROR_CODE[error.code] : ExitCode.usage;

@@ -4,7 +4,8 @@ import type { Conversation } from "../provider/conversation.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Message } from "../provider/provider-types.js";
 import { keptChatLine } from "./chat-thread.js";
-import { errorReport, printError, warningLine } from "./error-output.js";
+import type { CliContext } from "./cli-context.js";
+import { errorReport, printError, stderrWarner } from "./error-output.js";
 import { streamReply } from "./reply-stream.js";
 import type { Spinner } from "./spinner.js";
 import { onStopSignals } from "./stop-signals.js";
@@ -43,8 +44,9 @@ const HELP = [
  * Ctrl-C during a reply stops that reply; Ctrl-C or Ctrl-D at an empty prompt ends the
  * session, which then names the kept chat on stderr.
  */
-export async function runInteractiveSession(options: SessionOptions): Promise<void> {
-  const out = stdoutPalette();
+export async function runInteractiveSession(context: CliContext, options: SessionOptions): Promise<void> {
+  const { stdin, stdout, stderr } = context;
+  const out = stdoutPalette(context);
   /** Where the next message goes: under this reply, or (undefined) into a new chat. */
   let conversation: Conversation | undefined = options.continued?.conversation;
   /** The chat of the last whole reply: it outlives `/new`, and is named on leaving. */
@@ -52,17 +54,17 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
   let model = options.model;
   const systemMessages: Message[] = options.system ? [{ role: "system", content: options.system }] : [];
   const rl = createInterface({
-    input: process.stdin,
-    output: process.stdout,
+    input: stdin,
+    output: stdout,
     prompt: out.bold(out.cyan("you> ")),
     historySize: 1000,
     removeHistoryDuplicates: true,
   });
-  rl.on("SIGINT", () => onPromptInterrupt(rl));
-  rl.on("close", () => process.stdout.write("\n"));
+  rl.on("SIGINT", () => onPromptInterrupt(context, rl));
+  rl.on("close", () => stdout.write("\n"));
 
-  const note = (text: string) => process.stdout.write(`${out.dim(text)}\n`);
-  const shown = (text: string) => (process.stdout.isTTY ? stripTerminalEscapes(text) : text);
+  const note = (text: string) => stdout.write(`${out.dim(text)}\n`);
+  const shown = (text: string) => (stdout.isTTY ? stripTerminalEscapes(text) : text);
   const label = out.green("assistant> ");
   const reply = async (messages: Message[], regenerate: boolean): Promise<boolean> => {
     const provider: OpenAssistantOptions = {
@@ -74,7 +76,7 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
         lastChatId = handle.chatId;
       },
     };
-    return replyStopped(rl, model, messages, provider, options.spinner, label);
+    return replyStopped(context, rl, model, messages, provider, options.spinner, label);
   };
   const vote = async (score: 1 | -1) => {
     if (!conversation) {
@@ -85,14 +87,14 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
       await options.client.vote({ chatId: conversation.chatId, messageId: conversation.messageId, score });
       note(score > 0 ? "voted: good" : "voted: bad");
     } catch (error) {
-      printError(error);
+      printError(context, error);
     }
   };
 
   const continuing = options.continued ? `, continuing chat ${stripTerminalEscapes(options.continued.conversation.chatId)}` : "";
-  process.stderr.write(stderrPalette().dim(`oasst chat: ${model} at ${options.serverLabel}${continuing}. /help lists the commands; Ctrl-D leaves.\n`));
+  stderr.write(stderrPalette(context).dim(`oasst chat: ${model} at ${options.serverLabel}${continuing}. /help lists the commands; Ctrl-D leaves.\n`));
   if (options.continued) {
-    process.stdout.write(`${out.bold(out.cyan("you> "))}${shown(options.continued.prompt)}\n${label}${shown(options.continued.reply)}\n`);
+    stdout.write(`${out.bold(out.cyan("you> "))}${shown(options.continued.prompt)}\n${label}${shown(options.continued.reply)}\n`);
   }
   rl.prompt();
   for await (const line of rl) {
@@ -112,7 +114,7 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
       } else if (command === "/good" || command === "/bad") {
         await vote(command === "/good" ? 1 : -1);
       } else if (command === "/model") {
-        if (argument) model = await checkedModel(options.client, argument, model);
+        if (argument) model = await checkedModel(context, options.client, argument, model);
         note(`model: ${model}`);
       } else if (command === "/help") {
         note(HELP);
@@ -126,20 +128,20 @@ export async function runInteractiveSession(options: SessionOptions): Promise<vo
     rl.prompt();
   }
   rl.close();
-  if (lastChatId !== undefined) process.stderr.write(`${keptChatLine(lastChatId)}\n`);
+  if (lastChatId !== undefined) stderr.write(`${keptChatLine(context, lastChatId)}\n`);
 }
 
 /**
  * `/model NAME`: a name the server lists, else the model stays (the known names are shown);
  * a list that cannot be read lets the name through, with a warning.
  */
-export async function checkedModel(client: OpenAssistantClient, name: string, current: string): Promise<string> {
-  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
+export async function checkedModel(context: CliContext, client: OpenAssistantClient, name: string, current: string): Promise<string> {
+  const warn = stderrWarner(context);
   let known: string[];
   try {
     known = (await client.listModels()).map((info) => info.name);
   } catch (error) {
-    warn(`The server's models could not be read (${errorReport(error).summary}): ${name} is used unchecked.`);
+    warn(`The server's models could not be read (${errorReport(context, error).summary}): ${name} is used unchecked.`);
     return name;
   }
   if (known.includes(name)) return name;
@@ -148,13 +150,13 @@ export async function checkedModel(client: OpenAssistantClient, name: string, cu
 }
 
 /** Ctrl-C at the prompt: with text typed, drop it (as shells do); on an empty line, leave. */
-function onPromptInterrupt(rl: Interface): void {
+function onPromptInterrupt(context: CliContext, rl: Interface): void {
   if (rl.line === "") {
     rl.close();
     return;
   }
   rl.write(null, { ctrl: true, name: "e" });
-  process.stdout.write("^C\n");
+  context.stdout.write("^C\n");
   rl.write(null, { ctrl: true, name: "u" });
 }
 
@@ -165,6 +167,7 @@ function onPromptInterrupt(rl: Interface): void {
  * stop the reply too and end the session: the result is true then.
  */
 async function replyStopped(
+  context: CliContext,
   rl: Interface,
   model: string,
   messages: Message[],
@@ -174,26 +177,26 @@ async function replyStopped(
 ): Promise<boolean> {
   const controller = new AbortController();
   let terminated = false;
-  const stopListening = onStopSignals((signal) => {
+  const stopListening = onStopSignals(context.signals, (signal) => {
     terminated ||= signal !== "SIGINT";
     controller.abort(new Error(`stopped with ${signal}`));
   });
   rl.pause();
-  setRawMode(rl, false);
+  setRawMode(context, rl, false);
   try {
-    await streamReply(model, messages, { ...provider, signal: controller.signal }, { json: false, spinner, label });
+    await streamReply(context, model, messages, { ...provider, signal: controller.signal }, { json: false, spinner, label });
   } catch (error) {
-    if (controller.signal.aborted) process.stdout.write(`${stdoutPalette().dim("(reply stopped)")}\n`);
-    else printError(error);
+    if (controller.signal.aborted) context.stdout.write(`${stdoutPalette(context).dim("(reply stopped)")}\n`);
+    else printError(context, error);
   } finally {
     stopListening();
-    setRawMode(rl, true);
+    setRawMode(context, rl, true);
     rl.resume();
   }
   return terminated;
 }
 
 /** Only a readline that edits lines itself (stdout a terminal too) runs the terminal in raw mode. */
-function setRawMode(rl: Interface, raw: boolean): void {
-  if (rl.terminal && process.stdin.isTTY) process.stdin.setRawMode(raw);
+function setRawMode({ stdin }: CliContext, rl: Interface, raw: boolean): void {
+  if (rl.terminal && stdin.isTTY) stdin.setRawMode?.(raw);
 }

@@ -1,5 +1,6 @@
 import type { ChatEvent, MessageRead } from "../client/wire-types.js";
 import type { Conversation } from "../provider/conversation.js";
+import type { CliContext } from "./cli-context.js";
 import { errorReport } from "./error-output.js";
 
 /**
@@ -30,11 +31,11 @@ export function jsonLineForEvent(event: ChatEvent, conversation?: Conversation):
   }
 }
 
-export function jsonLineForError(error: unknown): JsonLine {
-  const report = errorReport(error);
+export function jsonLineForError(context: CliContext, error: unknown): JsonLine {
+  const report = errorReport(context, error);
   return { type: "error", code: report.code, message: report.summary, hint: report.hint, status: report.status ?? null };
 }
 
-export function writeJsonLine(line: JsonLine): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+export function writeJsonLine(context: CliContext, line: JsonLine): void {
+  context.stdout.write(`${JSON.stringify(line)}\n`);
 }

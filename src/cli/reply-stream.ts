@@ -2,6 +2,7 @@ import type { Conversation } from "../provider/conversation.js";
 import { OpenAssistant } from "../provider/open-assistant.js";
 import type { OpenAssistantOptions } from "../provider/options.js";
 import type { Messages } from "../provider/provider-types.js";
+import type { CliContext } from "./cli-context.js";
 import { jsonLineForEvent, writeJsonLine } from "./json-events.js";
 import type { Spinner } from "./spinner.js";
 import { TerminalTextFilter } from "./terminal-escapes.js";
@@ -29,28 +30,29 @@ function queueText(position: number, size: number): string {
  * not drive the terminal); piped, and in the returned text, it stays as the server sent it.
  * Errors propagate; the provider has deleted the chat by then, unless it is kept.
  */
-export async function streamReply(model: string, messages: Messages, options: OpenAssistantOptions, view: ReplyView): Promise<string> {
+export async function streamReply(context: CliContext, model: string, messages: Messages, options: OpenAssistantOptions, view: ReplyView): Promise<string> {
   const { json, spinner } = view;
+  const { stdout } = context;
   let streamed = "";
   let lineOpen = false;
   let final: string | undefined;
-  const terminal = process.stdout.isTTY === true ? new TerminalTextFilter() : undefined;
+  const terminal = stdout.isTTY === true ? new TerminalTextFilter() : undefined;
   const write = (text: string) => {
     spinner.stop();
     if (!streamed && view.label) {
-      process.stdout.write(view.label);
+      stdout.write(view.label);
       lineOpen = true;
     }
     streamed += text;
     const shown = terminal ? terminal.push(text) : text;
     if (shown) {
-      process.stdout.write(shown);
+      stdout.write(shown);
       lineOpen = !shown.endsWith("\n");
     }
   };
   // Ends the reply's last line before anything else is printed (the chat's deletion in the --verbose trail).
   const endLine = () => {
-    if (lineOpen) process.stdout.write("\n");
+    if (lineOpen) stdout.write("\n");
     lineOpen = false;
   };
   if (!json) spinner.update("waiting for the server");
@@ -58,7 +60,7 @@ export async function streamReply(model: string, messages: Messages, options: Op
     for await (const event of OpenAssistant.streamEvents(model, messages, options)) {
       if (json) {
         const line = jsonLineForEvent(event, view.conversation?.());
-        if (line) writeJsonLine(line);
+        if (line) writeJsonLine(context, line);
         if (event.event_type === "message") final = event.message.content ?? undefined;
         continue;
       }

@@ -1,9 +1,10 @@
 import type { ChatRead, MessageRead } from "../client/wire-types.js";
 import { ConfigError } from "../errors.js";
 import { readChat, replyToContinue } from "./chat-thread.js";
+import type { CliContext } from "./cli-context.js";
 import type { ConnectionFlags } from "./config.js";
 import { openClient } from "./connection.js";
-import { warningLine } from "./error-output.js";
+import { stderrWarner } from "./error-output.js";
 import { ignoreClosedPipe, stdoutPalette, type Palette } from "./terminal.js";
 import { stripTerminalEscapes } from "./terminal-escapes.js";
 import { VerboseLog } from "./verbose-log.js";
@@ -16,26 +17,26 @@ export interface ChatShowFlags extends ConnectionFlags {
 }
 
 /** `oasst chats show [id]`: a chat's messages as a tree, or the chat as JSON. Without an id, the most recent chat. */
-export async function runChatShow(chatId: string | undefined, flags: ChatShowFlags): Promise<void> {
+export async function runChatShow(context: CliContext, chatId: string | undefined, flags: ChatShowFlags): Promise<void> {
   if (flags.delete?.length || flags.deleteAll) {
     throw new ConfigError("oasst chats show does not delete", "Run the delete on its own: oasst chats --delete ID.");
   }
-  process.stdout.on("error", ignoreClosedPipe);
-  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
-  const client = await openClient(flags, new VerboseLog(flags.verbose === true), warn);
+  const { stdout } = context;
+  stdout.on("error", ignoreClosedPipe);
+  const client = await openClient(context, flags, new VerboseLog(context, flags.verbose === true), stderrWarner(context));
   try {
     const chat = await readChat(client, chatId, "oasst chats show");
-    if (flags.json) process.stdout.write(`${JSON.stringify(chat, null, 2)}\n`);
-    else process.stdout.write(formatThread(chat, { width: outputWidth(), colors: stdoutPalette() }));
+    if (flags.json) stdout.write(`${JSON.stringify(chat, null, 2)}\n`);
+    else stdout.write(formatThread(chat, { width: outputWidth(context), colors: stdoutPalette(context) }));
   } finally {
     await client.close();
   }
 }
 
 /** The terminal's width; piped, $COLUMNS when set, else no limit. */
-function outputWidth(): number | undefined {
-  if (process.stdout.isTTY) return process.stdout.columns;
-  const columns = Number(process.env.COLUMNS);
+function outputWidth({ stdout, env }: CliContext): number | undefined {
+  if (stdout.isTTY) return stdout.columns;
+  const columns = Number(env.COLUMNS);
   return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 

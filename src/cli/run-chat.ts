@@ -6,6 +6,7 @@ import type { Message } from "../provider/provider-types.js";
 import { redactUrl } from "../redact.js";
 import { configFilePath, readConfigFile, resolveChatSettings, type ChatFlags, type ChatSettings } from "./config.js";
 import { cliAccounts } from "./accounts-state.js";
+import type { CliContext } from "./cli-context.js";
 import { continuation, keptChatLine, looksLikeChatId, readChat, type Continuation } from "./chat-thread.js";
 import { clientOf, DEFAULTS, logSettings } from "./connection.js";
 import { warningLine } from "./error-output.js";
@@ -33,11 +34,11 @@ type ChatTarget = { kind: "once" } | { kind: "keep" } | { kind: "continue"; chat
  * interactive session when there is neither and stdin is a terminal. With --json,
  * any failure also ends stdout with an error line.
  */
-export async function runChat(words: string[], flags: ChatCommandFlags): Promise<void> {
+export async function runChat(context: CliContext, words: string[], flags: ChatCommandFlags): Promise<void> {
   try {
-    await chat(words, flags);
+    await chat(context, words, flags);
   } catch (error) {
-    if (flags.json) writeJsonLine(jsonLineForError(error));
+    if (flags.json) writeJsonLine(context, jsonLineForError(context, error));
     throw error;
   }
 }
@@ -58,16 +59,16 @@ export function chatTarget(words: string[], flags: ChatCommandFlags): { prompt: 
   return { prompt: prompt(words), target: { kind: "continue", chatId: undefined } };
 }
 
-async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
+async function chat(context: CliContext, words: string[], flags: ChatCommandFlags): Promise<void> {
   const { prompt: promptArgument, target } = chatTarget(words, flags);
   const json = flags.json === true;
-  const interactive = promptArgument === undefined && process.stdin.isTTY === true;
+  const interactive = promptArgument === undefined && context.stdin.isTTY === true;
   if (interactive && json) {
     throw new ConfigError("--json needs a prompt", 'Pass it as an argument or on stdin: oasst chat --json "Hello" or echo Hello | oasst chat --json.');
   }
-  const config = await readConfigFile(configFilePath(process.env));
-  const settings = resolveChatSettings(flags, process.env, config, DEFAULTS);
-  const prompt = interactive ? undefined : (promptArgument ?? (await text(process.stdin)).replace(/\s+$/, ""));
+  const config = await readConfigFile(configFilePath(context));
+  const settings = resolveChatSettings(context, flags, config, DEFAULTS);
+  const prompt = interactive ? undefined : (promptArgument ?? (await text(context.stdin)).replace(/\s+$/, ""));
   if (prompt !== undefined && prompt.trim() === "") {
     throw new ConfigError(
       promptArgument === undefined ? "The prompt read from stdin is empty" : "The prompt is empty",
@@ -76,10 +77,10 @@ async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
   }
 
   // The spinner is for people: JSON output gets none.
-  const spinner = new Spinner(!json);
-  const log = new VerboseLog(flags.verbose === true, spinner);
-  const warn = (message: string) => spinner.above(warningLine(message));
-  const cookies = await findSessionCookies(settings.baseUrl.value, flags, process.env, config, warn, settings.baseUrl.from);
+  const spinner = new Spinner(context, !json);
+  const log = new VerboseLog(context, flags.verbose === true, spinner);
+  const warn = (message: string) => spinner.above(warningLine(context, message));
+  const cookies = await findSessionCookies(context, settings.baseUrl.value, flags, config, warn, settings.baseUrl.from);
   logSettings(log, settings, cookies);
   log.line(`model: ${settings.model.value} (from ${settings.model.from})`);
 
@@ -89,8 +90,8 @@ async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
     cookies: cookies.cookies,
     proxy: settings.proxy,
     timeout: settings.timeout,
-    env: process.env,
-    accounts: cliAccounts(process.env),
+    env: context.env,
+    accounts: cliAccounts(context),
     onRequest: log.request,
     onWarning: (warning) => warn(warning.message),
     onRetry: ({ error, attempt, delayMs }) => {
@@ -100,7 +101,7 @@ async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
   };
   if (prompt === undefined || target.kind === "continue") {
     // The API's other calls: reading the chat to continue, votes.
-    const client = clientOf(settings, cookies, log);
+    const client = clientOf(context, settings, cookies, log);
     try {
       let continued: Continuation | undefined;
       if (target.kind === "continue") {
@@ -109,16 +110,16 @@ async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
       }
       if (prompt === undefined) {
         const serverLabel = redactUrl(settings.baseUrl.value);
-        await runInteractiveSession({ model: settings.model.value, system: settings.system, provider, client, spinner, serverLabel, continued });
+        await runInteractiveSession(context, { model: settings.model.value, system: settings.system, provider, client, spinner, serverLabel, continued });
         return;
       }
-      await replyOnce(prompt, settings, provider, { json, spinner }, continued?.conversation);
+      await replyOnce(context, prompt, settings, provider, { json, spinner }, continued?.conversation);
     } finally {
       await client.close();
     }
     return;
   }
-  await replyOnce(prompt, settings, provider, { json, spinner }, target.kind === "keep" ? "new" : undefined);
+  await replyOnce(context, prompt, settings, provider, { json, spinner }, target.kind === "keep" ? "new" : undefined);
 }
 
 /**
@@ -129,6 +130,7 @@ async function chat(words: string[], flags: ChatCommandFlags): Promise<void> {
  * quietly. A kept chat is named on stderr (with --json, in the `message` line).
  */
 async function replyOnce(
+  context: CliContext,
   prompt: string,
   settings: ChatSettings,
   provider: OpenAssistantOptions,
@@ -138,13 +140,13 @@ async function replyOnce(
   const controller = new AbortController();
   let interrupted: StopSignal | undefined;
   let stdoutError: NodeJS.ErrnoException | undefined;
-  const stopListening = onStopSignals((signal) => {
+  const stopListening = onStopSignals(context.signals, (signal) => {
     if (interrupted) process.exit(ExitCode.interrupted);
     interrupted = signal;
     controller.abort(new Error(`interrupted (${signal})`));
   });
   // Stays attached: the write that follows a closed pipe fails too, after this function returned.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  context.stdout.on("error", (error: NodeJS.ErrnoException) => {
     stdoutError ??= error;
     controller.abort(error);
   });
@@ -157,8 +159,8 @@ async function replyOnce(
   let kept: Conversation | undefined;
   const options: OpenAssistantOptions = conversation === undefined ? provider : { ...provider, conversation, onConversation: (handle) => (kept = handle) };
   try {
-    await streamReply(settings.model.value, messages, { ...options, signal: controller.signal }, { ...view, conversation: () => kept });
-    if (kept && !view.json) process.stderr.write(`${keptChatLine(kept.chatId)}\n`);
+    await streamReply(context, settings.model.value, messages, { ...options, signal: controller.signal }, { ...view, conversation: () => kept });
+    if (kept && !view.json) context.stderr.write(`${keptChatLine(context, kept.chatId)}\n`);
   } catch (caught) {
     if (stdoutError?.code === "EPIPE") return;
     if (stdoutError) throw stdoutError;

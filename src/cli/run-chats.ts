@@ -1,10 +1,11 @@
 import type { OpenAssistantClient } from "../client/client.js";
 import type { ChatListRead } from "../client/wire-types.js";
 import { ConfigError, ServerError } from "../errors.js";
+import type { CliContext } from "./cli-context.js";
 import type { ConnectionFlags } from "./config.js";
 import { confirm } from "./confirm.js";
 import { openClient } from "./connection.js";
-import { errorReport, warningLine } from "./error-output.js";
+import { errorReport, stderrWarner } from "./error-output.js";
 import { formatTable } from "./table.js";
 import { ignoreClosedPipe, stdoutPalette } from "./terminal.js";
 import { stripTerminalEscapes } from "./terminal-escapes.js";
@@ -22,30 +23,34 @@ const DELETE_CONCURRENCY = 4;
 const TITLE_WIDTH = 60;
 
 /** `oasst chats`: list the account's chats, or delete some or all of them. */
-export async function runChats(flags: ChatsFlags): Promise<void> {
+export async function runChats(context: CliContext, flags: ChatsFlags): Promise<void> {
   if (flags.delete?.length && flags.deleteAll) {
     throw new ConfigError("--delete and --delete-all cannot be used together", "Use --delete ID… for some chats, or --delete-all for every one.");
   }
-  if (flags.deleteAll && !flags.yes && !process.stdin.isTTY) {
+  if (flags.deleteAll && !flags.yes && !context.stdin.isTTY) {
     throw new ConfigError("--delete-all asks for confirmation, but stdin is not a terminal", "Add --yes to delete every chat without the question.");
   }
-  process.stdout.on("error", ignoreClosedPipe);
-  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
-  const client = await openClient(flags, new VerboseLog(flags.verbose === true), warn);
+  const { stdout, stderr } = context;
+  stdout.on("error", ignoreClosedPipe);
+  const warn = stderrWarner(context);
+  const client = await openClient(context, flags, new VerboseLog(context, flags.verbose === true), warn);
   try {
     if (flags.delete?.length) {
-      await deleteChats(client, flags.delete, flags.json === true, warn);
+      await deleteChats(context, client, flags.delete, flags.json === true, warn);
     } else if (flags.deleteAll) {
       const ids = (await listAllChats(client, true)).map((chat) => chat.id);
       if (ids.length === 0) {
-        process.stderr.write("There are no chats to delete.\n");
-      } else if (flags.yes || (await confirm(`Delete ${ids.length === 1 ? "the only chat" : `all ${ids.length} chats`}? This cannot be undone. [y/N] `))) {
-        await deleteChats(client, ids, flags.json === true, warn);
+        stderr.write("There are no chats to delete.\n");
+      } else if (
+        flags.yes ||
+        (await confirm(context, `Delete ${ids.length === 1 ? "the only chat" : `all ${ids.length} chats`}? This cannot be undone. [y/N] `))
+      ) {
+        await deleteChats(context, client, ids, flags.json === true, warn);
       } else {
-        process.stderr.write("Nothing was deleted.\n");
+        stderr.write("Nothing was deleted.\n");
       }
     } else {
-      printChats(await listAllChats(client, false), flags.json === true);
+      printChats(context, await listAllChats(client, false), flags.json === true);
     }
   } finally {
     await client.close();
@@ -67,17 +72,18 @@ async function listAllChats(client: OpenAssistantClient, includeHidden: boolean)
   }
 }
 
-function printChats(chats: ChatListRead[], json: boolean): void {
+function printChats(context: CliContext, chats: ChatListRead[], json: boolean): void {
+  const { stdout } = context;
   if (json) {
-    process.stdout.write(`${JSON.stringify(chats, null, 2)}\n`);
+    stdout.write(`${JSON.stringify(chats, null, 2)}\n`);
     return;
   }
   if (chats.length === 0) {
-    process.stdout.write("No chats.\n");
+    stdout.write("No chats.\n");
     return;
   }
   const rows = chats.map((chat) => [chat.id, `${chat.created_at.slice(0, 16).replace("T", " ")} UTC`, displayTitle(chat.title)]);
-  process.stdout.write(formatTable(["ID", "CREATED", "TITLE"], rows, stdoutPalette()));
+  stdout.write(formatTable(["ID", "CREATED", "TITLE"], rows, stdoutPalette(context)));
 }
 
 /** The title is the first prompt as sent: without oasst's own instruction wrapper, on one line, shortened. */
@@ -95,7 +101,8 @@ function displayTitle(title: string | null): string {
  * Delete each chat; one failure does not stop the others. The first failure is
  * thrown (its exit status says what went wrong), the others are warnings.
  */
-async function deleteChats(client: OpenAssistantClient, ids: string[], json: boolean, warn: (message: string) => void): Promise<void> {
+async function deleteChats(context: CliContext, client: OpenAssistantClient, ids: string[], json: boolean, warn: (message: string) => void): Promise<void> {
+  const { stdout } = context;
   const queue = [...ids];
   const deleted: string[] = [];
   const failures: Array<{ id: string; error: unknown }> = [];
@@ -105,16 +112,16 @@ async function deleteChats(client: OpenAssistantClient, ids: string[], json: boo
         await client.deleteChat(id);
         deleted.push(id);
         // With --delete-all the ids are the server's.
-        if (!json) process.stdout.write(`deleted ${stripTerminalEscapes(id)}\n`);
+        if (!json) stdout.write(`deleted ${stripTerminalEscapes(id)}\n`);
       } catch (error) {
         failures.push({ id, error: withDeleteHint(error, id) });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, ids.length) }, worker));
-  if (json) process.stdout.write(`${JSON.stringify({ deleted, failed: failures.map((failure) => failure.id) })}\n`);
+  if (json) stdout.write(`${JSON.stringify({ deleted, failed: failures.map((failure) => failure.id) })}\n`);
   const [first, ...others] = failures;
-  for (const { id, error } of others) warn(`Chat ${id} was not deleted: ${errorReport(error).summary}`);
+  for (const { id, error } of others) warn(`Chat ${id} was not deleted: ${errorReport(context, error).summary}`);
   if (first) throw first.error;
 }
 

@@ -1,16 +1,18 @@
 import type { ModelConfigInfo, ParameterConfig } from "../client/wire-types.js";
+import type { CliContext } from "./cli-context.js";
 import type { ConnectionFlags } from "./config.js";
 import { openClient } from "./connection.js";
-import { warningLine } from "./error-output.js";
+import { stderrWarner } from "./error-output.js";
 import { formatTable } from "./table.js";
 import { ignoreClosedPipe, stdoutPalette } from "./terminal.js";
 import { VerboseLog } from "./verbose-log.js";
 
 /** `oasst models`: the server's models with their sampling presets. */
-export async function runModels(flags: ConnectionFlags & { json?: boolean }): Promise<void> {
-  process.stdout.on("error", ignoreClosedPipe);
-  const log = new VerboseLog(flags.verbose === true);
-  const client = await openClient(flags, log, (message) => process.stderr.write(`${warningLine(message)}\n`));
+export async function runModels(context: CliContext, flags: ConnectionFlags & { json?: boolean }): Promise<void> {
+  const { stdout } = context;
+  stdout.on("error", ignoreClosedPipe);
+  const log = new VerboseLog(context, flags.verbose === true);
+  const client = await openClient(context, flags, log, stderrWarner(context));
   let models: ModelConfigInfo[];
   try {
     models = await client.listModels();
@@ -18,14 +20,14 @@ export async function runModels(flags: ConnectionFlags & { json?: boolean }): Pr
     await client.close();
   }
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(models, null, 2)}\n`);
+    stdout.write(`${JSON.stringify(models, null, 2)}\n`);
     return;
   }
-  const colors = stdoutPalette();
+  const colors = stdoutPalette(context);
   // The real server sends an empty description for every model: no empty column then.
   const described = models.some((model) => model.description.trim() !== "");
   const rows = models.map((model) => [model.name, ...(described ? [model.description] : []), model.parameter_configs.map((preset) => preset.name).join(", ")]);
-  process.stdout.write(formatTable(["NAME", ...(described ? ["DESCRIPTION"] : []), "PRESETS"], rows, colors));
+  stdout.write(formatTable(["NAME", ...(described ? ["DESCRIPTION"] : []), "PRESETS"], rows, colors));
   const presets = distinctPresets(models);
   if (presets.length === 0) return;
   const cell = (value: number | null) => (value === null ? "-" : String(value));
@@ -39,8 +41,8 @@ export async function runModels(flags: ConnectionFlags & { json?: boolean }): Pr
     cell(p.max_new_tokens),
     description,
   ]);
-  process.stdout.write("\n");
-  process.stdout.write(
+  stdout.write("\n");
+  stdout.write(
     formatTable(["PRESET", "TOP_K", "TOP_P", "TYPICAL_P", "TEMPERATURE", "REPETITION_PENALTY", "MAX_NEW_TOKENS", "DESCRIPTION"], presetRows, colors),
   );
 }

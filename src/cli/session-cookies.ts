@@ -2,6 +2,7 @@ import { parseCookieHeader } from "../cookies/cookie-header.js";
 import { insecureSessionCookieError, lostSessionCookie, splitBySecurity, type HttpsFix } from "../cookies/secure-cookies.js";
 import { AuthError, ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import type { CliContext } from "./cli-context.js";
 import { noCookiesHint } from "./cli-hints.js";
 import type { ConfigFile, ConnectionFlags } from "./config.js";
 import { keepSecret } from "./error-output.js";
@@ -27,9 +28,9 @@ interface CookieSourceChoice {
  * out; a session cookie left out that way is a ConfigError that names --base-url.
  */
 export async function findSessionCookies(
+  context: CliContext,
   baseUrl: string,
   flags: ConnectionFlags,
-  env: NodeJS.ProcessEnv,
   config: ConfigFile,
   onWarning: (message: string) => void,
   /** Where the base URL came from (--base-url, OASST_BASE_URL, the config file), for the error. */
@@ -37,12 +38,12 @@ export async function findSessionCookies(
 ): Promise<SessionCookies> {
   const site = siteUrl(baseUrl);
   const fix: HttpsFix = (httpsUrl) => `Pass --base-url ${httpsUrl}${baseUrlFrom === "--base-url" ? "" : ` (the http:// URL came from ${baseUrlFrom})`}.`;
-  const found = await lookUp(site, fix, flags, env, config, onWarning).catch((error: unknown) => {
+  const found = await lookUp(context, site, fix, flags, config, onWarning).catch((error: unknown) => {
     // The only AuthError of the search is "none found": the same places, with the fix in flags.
     if (!(error instanceof AuthError)) throw error;
     throw new AuthError(error.summary, { details: error.details, hint: noCookiesHint({ value: baseUrl, from: baseUrlFrom }) });
   });
-  keepSecret(...Object.values(found.cookies));
+  keepSecret(context, ...Object.values(found.cookies));
   // Cookies given by name (--cookie, OASST_COOKIES, the config file) carry no Secure flag: their names decide.
   const { sent, leftOut } = splitBySecurity(
     Object.keys(found.cookies).map((name) => ({ name })),
@@ -56,14 +57,15 @@ export async function findSessionCookies(
 }
 
 async function lookUp(
+  context: CliContext,
   site: URL,
   fix: HttpsFix,
   flags: ConnectionFlags,
-  env: NodeJS.ProcessEnv,
   config: ConfigFile,
   onWarning: (message: string) => void,
 ): Promise<SessionCookies> {
-  const sources = (choice: CookieSourceChoice) => fromSources(site, fix, choice, env, onWarning);
+  const { env } = context;
+  const sources = (choice: CookieSourceChoice) => fromSources(context, site, fix, choice, onWarning);
   if (flags.cookie !== undefined) return { cookies: fromHeader(flags.cookie, "--cookie"), from: "--cookie" };
   if (flags.cookiesFile || flags.browser || flags.profile) {
     return { cookies: await sources(flags), from: describeChoice(flags) };
@@ -92,10 +94,10 @@ function fromHeader(header: string, where: string): Record<string, string> {
  * kind of place read; with none named, every source is (its AuthError lists each place).
  */
 async function fromSources(
+  { env, homeDir, platform }: CliContext,
   site: URL,
   fix: HttpsFix,
   choice: CookieSourceChoice,
-  env: NodeJS.ProcessEnv,
   onWarning: (message: string) => void,
 ): Promise<Record<string, string>> {
   const { cookiesFor } = await import("../cookies/get-cookies.js");
@@ -114,6 +116,8 @@ async function fromSources(
       source,
       // OASST_COOKIES ranks below the places named on the command line or in the config file.
       env: named ? { ...env, OASST_COOKIES: undefined } : env,
+      homeDir,
+      platform,
       onWarning,
     },
     fix,

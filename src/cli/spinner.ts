@@ -1,3 +1,4 @@
+import type { CliContext, CliOutput } from "./cli-context.js";
 import { CLEAR_LINE, colorsEnabled, palette } from "./terminal.js";
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -8,18 +9,18 @@ const FRAME_MS = 80;
  * stderr is a terminal: piped or redirected output gets nothing extra.
  */
 export class Spinner {
-  readonly #stream: NodeJS.WriteStream;
+  readonly #stream: CliOutput;
   readonly #enabled: boolean;
   readonly #cyan: (text: string) => string;
   #text = "";
   #frame = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  /** `enabled` false: a spinner that never draws (JSON output). */
-  constructor(enabled = true, stream: NodeJS.WriteStream = process.stderr) {
-    this.#stream = stream;
-    this.#enabled = enabled && stream.isTTY === true;
-    this.#cyan = palette(colorsEnabled(stream)).cyan;
+  /** On the run's stderr; `enabled` false: a spinner that never draws (JSON output). */
+  constructor(context: CliContext, enabled = true) {
+    this.#stream = context.stderr;
+    this.#enabled = enabled && context.stderr.isTTY === true;
+    this.#cyan = palette(colorsEnabled(context.stderr, context.env)).cyan;
   }
 
   /** Show `text`, starting the animation if it is not running. */

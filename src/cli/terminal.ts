@@ -1,3 +1,5 @@
+import type { CliContext, CliOutput } from "./cli-context.js";
+
 /** Colours and terminal facts for the CLI: colours only on a TTY, never when NO_COLOR is set. */
 
 type Style = (text: string) => string;
@@ -12,7 +14,7 @@ export interface Palette {
 }
 
 /** no-color.org: NO_COLOR set to any non-empty value turns colours off. */
-export function colorsEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorsEnabled(stream: CliOutput, env: NodeJS.ProcessEnv): boolean {
   return stream.isTTY === true && !env.NO_COLOR;
 }
 
@@ -28,13 +30,13 @@ export function palette(enabled: boolean): Palette {
 }
 
 /** Colours for what goes to stderr (errors, the spinner, the request trail). */
-export function stderrPalette(): Palette {
-  return palette(colorsEnabled(process.stderr));
+export function stderrPalette(context: CliContext): Palette {
+  return palette(colorsEnabled(context.stderr, context.env));
 }
 
 /** Colours for what goes to stdout (tables, the interactive prompt). */
-export function stdoutPalette(): Palette {
-  return palette(colorsEnabled(process.stdout));
+export function stdoutPalette(context: CliContext): Palette {
+  return palette(colorsEnabled(context.stdout, context.env));
 }
 
 /** Erase the current terminal line and put the cursor at its start. */

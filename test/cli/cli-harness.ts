@@ -1,7 +1,8 @@
 /**
- * Runs the built `oasst` binary (dist/cli/main.js) as a child process, with a clean
- * environment: a temporary HOME and XDG_CONFIG_HOME (no real config, cookies or
- * browser profiles are read), NO_COLOR, and none of the caller's OASST_* or proxy variables.
+ * Runs `oasst` with a clean environment: a temporary HOME and XDG_CONFIG_HOME (no real
+ * config, cookies or browser profiles are read), NO_COLOR, and none of the caller's OASST_*
+ * or proxy variables. `runCli` runs it in the test's process (its output and exit status);
+ * `spawnCli` runs the built binary (dist/cli/main.js) as a child, for signals and the like.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "vitest";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import { runInProcess } from "../helpers/in-process-cli.js";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
@@ -93,7 +95,14 @@ export function collect(child: ChildProcessWithoutNullStreams, timeoutMs = 15_00
   });
 }
 
-export function runCli(args: string[], home: TempHome, options: RunOptions = {}): Promise<CliResult> {
+/** `oasst ARGS` in this process, as `spawnCli` would run it: its exit status and output. */
+export async function runCli(args: string[], home: TempHome, options: RunOptions = {}): Promise<CliResult> {
+  const { code, stdout, stderr } = await runInProcess(args, { env: cleanEnv(home, options.env), homeDir: home.dir, input: options.input });
+  return { code, signal: null, stdout, stderr };
+}
+
+/** `oasst ARGS` as a child process (the built binary): for what one process cannot show from inside, such as a closed pipe. */
+export function runCliProcess(args: string[], home: TempHome, options: RunOptions = {}): Promise<CliResult> {
   const child = spawnCli(args, home, options);
   const result = collect(child, options.timeoutMs);
   child.stdin.end(options.input ?? "");

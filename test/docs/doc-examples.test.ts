@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { CommanderError, type Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { createProgram } from "../../src/cli/program.js";
+import { inProcessContext } from "../helpers/in-process-cli.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DOCS = [
@@ -121,7 +122,7 @@ function everyCommand(command: Command, visit: (command: Command) => void): void
 
 /** Parses like the CLI, without running any action or printing: undefined when fine, else commander's message. */
 async function parseError(args: string[]): Promise<string | undefined> {
-  const program = createProgram();
+  const program = createProgram(inProcessContext({ env: {}, homeDir: "/nonexistent" }).context);
   let output = "";
   everyCommand(program, (command) => {
     command.exitOverride();

@@ -16,7 +16,7 @@ import { startConnectProxy, startSocks5Proxy, type TestProxy } from "../helpers/
 import { listenLocal } from "../helpers/local-server.js";
 import { assertBuilt } from "./helpers/child.js";
 import { collectUnhandled, flushUnhandled } from "./helpers/leak-check.js";
-import { mapLimit, runCli } from "./helpers/run-cli.js";
+import { mapLimit, runCli, runCliInProcess } from "./helpers/run-cli.js";
 import { plantSecrets, proxyUrlWithPassword, SecretScanner } from "./helpers/secrets.js";
 import { closedPort } from "./helpers/servers.js";
 
@@ -258,7 +258,7 @@ describe("the CLI: stdout and stderr with --verbose and --json hold no secret", 
           source === "flags"
             ? { args: ["--base-url", server.url, "--cookie", server.cookie, "--proxy", proxyUrl], env: {} }
             : { args: [], env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie, HTTP_PROXY: proxyUrl } };
-        const run = await runCli([...args, ...connection.args], { env: connection.env, exitReport: false });
+        const run = await runCliInProcess([...args, ...connection.args], { env: connection.env });
         scanner.scan(`cli ${fault} ${mode} ${source} stdout`, run.stdout);
         scanner.scan(`cli ${fault} ${mode} ${source} stderr`, run.stderr);
         // The verbose trail really covered the proxy and the cookie (names only).
@@ -289,7 +289,7 @@ describe("the CLI: stdout and stderr with --verbose and --json hold no secret", 
         ["chats --json", ["chats", "--json", "--proxy", proxyUrlWithPassword(secrets, "http", hostPort(http.url))]],
       ];
       const results = await mapLimit(runs, 3, async ([where, args]) => {
-        const run = await runCli([...args, "--verbose"], { env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie }, exitReport: false });
+        const run = await runCliInProcess([...args, "--verbose"], { env: { OASST_BASE_URL: server.url, OASST_COOKIES: server.cookie } });
         scanner.scan(`cli ${where} stdout`, run.stdout);
         scanner.scan(`cli ${where} stderr`, run.stderr);
         return run.code;

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { preferBaselineWasm } from "../baseline-wasm.js";
+import type { CliContext } from "../cli-context.js";
 import { addConnectionFlags } from "../connection-flags.js";
 import { samplingFlagParser } from "../flag-values.js";
 import type { ChatCommandFlags } from "../run-chat.js";
@@ -28,7 +29,7 @@ Exit status: 0 ok, 1 usage, 2 authentication, 3 rate limited or busy,
 4 server or stream error, 5 network, 130 interrupted.`;
 
 /** `oasst chat [prompt…]`: stream one reply, or chat interactively. */
-export function registerChatCommand(program: Command): void {
+export function registerChatCommand(program: Command, context: CliContext): void {
   const command = program
     .command("chat")
     .description("stream the reply to a prompt (argument or stdin), or chat interactively on a terminal")
@@ -48,7 +49,7 @@ export function registerChatCommand(program: Command): void {
     .addHelpText("after", EXAMPLES)
     .action(async (words: string[], flags: ChatCommandFlags) => {
       const { runChat } = await import("../run-chat.js");
-      preferBaselineWasm();
-      await runChat(words, flags);
+      preferBaselineWasm(context);
+      await runChat(context, words, flags);
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { preferBaselineWasm } from "../baseline-wasm.js";
+import type { CliContext } from "../cli-context.js";
 import { addConnectionFlags } from "../connection-flags.js";
 import type { ChatShowFlags } from "../run-chat-show.js";
 import type { ChatsFlags } from "../run-chats.js";
@@ -25,7 +26,7 @@ one message (regenerated replies, edited messages) are branches. "active" marks 
 chat's active thread tail, "--continue" the reply oasst chat --continue goes on from.`;
 
 /** `oasst chats`: the account's chats; oasst deletes its own, this cleans up the rest. */
-export function registerChatsCommand(program: Command): void {
+export function registerChatsCommand(program: Command, context: CliContext): void {
   const command = program
     .command("chats")
     .description("list your chats on the server, or delete them")
@@ -37,8 +38,8 @@ export function registerChatsCommand(program: Command): void {
     .addHelpText("after", EXAMPLES)
     .action(async (flags: ChatsFlags) => {
       const { runChats } = await import("../run-chats.js");
-      preferBaselineWasm();
-      await runChats(flags);
+      preferBaselineWasm(context);
+      await runChats(context, flags);
     });
   const show = command
     .command("show")
@@ -49,8 +50,8 @@ export function registerChatsCommand(program: Command): void {
     .addHelpText("after", SHOW_EXAMPLES)
     .action(async (chatId: string | undefined, _flags: ChatShowFlags, self: Command) => {
       const { runChatShow } = await import("../run-chat-show.js");
-      preferBaselineWasm();
+      preferBaselineWasm(context);
       // `oasst chats` reads the flags it shares with `show` wherever they are: both count.
-      await runChatShow(chatId, self.optsWithGlobals<ChatShowFlags>());
+      await runChatShow(context, chatId, self.optsWithGlobals<ChatShowFlags>());
     });
 }

@@ -1,4 +1,3 @@
-import { homedir } from "node:os";
 import { Option, type Command } from "commander";
 import { defaultCookiesDir } from "../../cookies/config-dir.js";
 import { normalizeHost } from "../../cookies/domain-match.js";
@@ -6,10 +5,11 @@ import { BROWSER_NAMES, type BrowserName, type CookieReport, type FoundCookies }
 import { ConfigError } from "../../errors.js";
 import { redactUrl } from "../../redact.js";
 import { preferBaselineWasm } from "../baseline-wasm.js";
+import type { CliContext } from "../cli-context.js";
 import { noCookiesHint } from "../cli-hints.js";
-import { keepSecret, warningLine } from "../error-output.js";
+import { keepSecret, stderrWarner } from "../error-output.js";
 import { formatTable } from "../table.js";
-import { stdoutPalette } from "../terminal.js";
+import { stdoutPalette, type Palette } from "../terminal.js";
 
 const EXAMPLES = `
 Examples:
@@ -33,7 +33,7 @@ interface CookiesFlags {
 }
 
 /** `oasst cookies`: which source supplies which cookie, and until when; values only on request. */
-export function registerCookiesCommand(program: Command): void {
+export function registerCookiesCommand(program: Command, context: CliContext): void {
   program
     .command("cookies")
     .description("show where the session cookies come from: source, name and expiry of each (values hidden)")
@@ -45,22 +45,23 @@ export function registerCookiesCommand(program: Command): void {
     .option("--show-values", "print the cookie values too: they log you in, keep them off shared screens and logs")
     .addHelpText("after", EXAMPLES)
     .action(async (domain: string | undefined, flags: CookiesFlags) => {
-      await runCookies(domain, flags);
+      await runCookies(context, domain, flags);
     });
 }
 
-async function runCookies(domain: string | undefined, flags: CookiesFlags): Promise<void> {
+async function runCookies(context: CliContext, domain: string | undefined, flags: CookiesFlags): Promise<void> {
   // Loaded here: the browser readers and the provider's defaults are not for every command's start-up.
   const [{ findCookies, noCookiesError }, { configFilePath, readConfigFile, resolveConnectionSettings }, { DEFAULTS }] = await Promise.all([
     import("../../cookies/get-cookies.js"),
     import("../config.js"),
     import("../connection.js"),
   ]);
-  preferBaselineWasm();
+  preferBaselineWasm(context);
+  const { env, homeDir, platform } = context;
   // The same site as `oasst chat` and the others: flag, environment, config file, default.
   const baseUrl = domain
     ? { value: normalizeHost(domain), from: "the domain argument" }
-    : resolveConnectionSettings({ baseUrl: flags.baseUrl }, process.env, await readConfigFile(configFilePath(process.env)), DEFAULTS).baseUrl;
+    : resolveConnectionSettings(context, { baseUrl: flags.baseUrl }, await readConfigFile(configFilePath(context)), DEFAULTS).baseUrl;
   const site = baseUrl.value;
   const host = domain ? site : siteHost(site);
   const report = await findCookies(site, {
@@ -68,15 +69,20 @@ async function runCookies(domain: string | undefined, flags: CookiesFlags): Prom
     profile: flags.profile,
     // A browser or profile named on the command line is the only place looked at, as for `oasst chat`.
     source: flags.browser || flags.profile ? "browsers" : undefined,
-    onWarning: (message) => process.stderr.write(`${warningLine(message)}\n`),
+    env,
+    homeDir,
+    platform,
+    onWarning: stderrWarner(context),
   });
   // Whatever else is printed (a warning, an error), these values never are, unless asked for below.
-  keepSecret(...report.cookies.map((cookie) => cookie.value));
-  process.stdout.write(
-    flags.json ? `${JSON.stringify(asJson(host, report, flags.showValues === true), null, 2)}\n` : asTable(report, flags.showValues === true),
+  keepSecret(context, ...report.cookies.map((cookie) => cookie.value));
+  context.stdout.write(
+    flags.json
+      ? `${JSON.stringify(asJson(host, report, flags.showValues === true), null, 2)}\n`
+      : asTable(report, flags.showValues === true, stdoutPalette(context)),
   );
   if (report.cookies.length === 0) {
-    const cookiesDir = defaultCookiesDir({ platform: process.platform, homeDir: homedir(), env: process.env });
+    const cookiesDir = defaultCookiesDir({ platform, homeDir, env });
     throw noCookiesError(host, report.searched, cookiesDir, noCookiesHint(baseUrl));
   }
 }
@@ -97,8 +103,7 @@ function asJson(host: string, { cookies, searched }: FoundCookies, showValues: b
   };
 }
 
-function asTable({ cookies, searched }: FoundCookies, showValues: boolean): string {
-  const colors = stdoutPalette();
+function asTable({ cookies, searched }: FoundCookies, showValues: boolean, colors: Palette): string {
   const headers = ["SOURCE", "NAME", "EXPIRES", ...(showValues ? ["VALUE"] : [])];
   const rows = cookies.map((cookie) => [cookie.source, cookie.name, expiryText(cookie), ...(showValues ? [cookie.value] : [])]);
   const table = cookies.length > 0 ? `${formatTable(headers, rows, colors)}\n` : "";

@@ -4,7 +4,9 @@ import type { Emulator, EmulatorOptions } from "../../emulator/emulator.js";
 import { FAULT_DESCRIPTIONS, FAULT_NAMES, type Fault } from "../../emulator/faults.js";
 import { MODEL_NAMES } from "../../emulator/models.js";
 import { OpenAssistantError } from "../../errors.js";
-import { emulatorSessionToken } from "../emulator-session.js";
+import type { CliContext } from "../cli-context.js";
+import { emulatorSessionPath, emulatorSessionToken } from "../emulator-session.js";
+import { ExitCode, ReportedFailure } from "../exit-codes.js";
 
 /**
  * `oasst emulate`: the local Open-Assistant-compatible server on a port, until Ctrl-C.
@@ -82,7 +84,8 @@ ${FAULT_HELP}
 
 Stop it with Ctrl-C (SIGINT) or SIGTERM. See docs/emulator.md.`;
 
-async function runEmulate(flags: EmulateFlags): Promise<void> {
+async function runEmulate(context: CliContext, flags: EmulateFlags): Promise<void> {
+  const { env, stdout, stderr, signals } = context;
   const options: EmulatorOptions = {
     port: flags.port,
     host: flags.host,
@@ -94,7 +97,7 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     faults: flags.fault ?? [],
     models: flags.model,
     // Saved in the config dir: a restart keeps the cookie that other shells exported.
-    sessionToken: flags.sessionToken ?? (await emulatorSessionToken((message) => console.error(`warning: ${message}`))),
+    sessionToken: flags.sessionToken ?? (await emulatorSessionToken(emulatorSessionPath(context), (message) => stderr.write(`warning: ${message}\n`))),
     secureCookie: flags.secureCookie ?? false,
     quiet: flags.quiet ?? false,
     pendingEventIntervalMs: flags.pendingEventInterval,
@@ -103,11 +106,11 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     rateLimit: flags.rateLimit === false ? false : { messages: flags.rateLimit ?? 20, windowMs: flags.rateLimitWindow * 1000 },
     connectionClose: flags.connectionClose ?? false,
     // The key comes from the environment only: a flag would show in `ps`.
-    upstream: flags.upstream ? { baseUrl: flags.upstream, apiKey: process.env.OASST_UPSTREAM_API_KEY || undefined, model: flags.upstreamModel } : undefined,
+    upstream: flags.upstream ? { baseUrl: flags.upstream, apiKey: env.OASST_UPSTREAM_API_KEY || undefined, model: flags.upstreamModel } : undefined,
   };
   if (!isLoopback(flags.host)) {
-    console.error(
-      `warning: binding ${flags.host} makes the emulator reachable from other machines; anyone who can reach it can use the printed session token.`,
+    stderr.write(
+      `warning: binding ${flags.host} makes the emulator reachable from other machines; anyone who can reach it can use the printed session token.\n`,
     );
   }
   let emulator: Emulator;
@@ -116,28 +119,27 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     const { startEmulator } = await import("../../emulator/emulator.js");
     emulator = await startEmulator(options);
   } catch (error) {
-    console.error(`error: ${startFailure(error, flags)}`);
-    process.exitCode = 1;
-    return;
+    stderr.write(`error: ${startFailure(error, flags)}\n`);
+    throw new ReportedFailure(ExitCode.usage);
   }
   // Handlers first: whoever reads the printed URL may signal at once.
   const stopped = new Promise<void>((resolve) => {
     const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
+      signals.off("SIGINT", stop);
+      signals.off("SIGTERM", stop);
       void emulator.stop().then(resolve);
     };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    signals.on("SIGINT", stop);
+    signals.on("SIGTERM", stop);
   });
   const extraUsers = Array.from({ length: flags.sessions - 1 }, () => emulator.addSession());
-  process.stdout.write(`export OASST_BASE_URL=${emulator.url}\nexport OASST_COOKIES='${emulator.cookie}'\n`);
+  stdout.write(`export OASST_BASE_URL=${emulator.url}\nexport OASST_COOKIES='${emulator.cookie}'\n`);
   // More users (--sessions): OASST_COOKIES_2, OASST_COOKIES_3, …
-  extraUsers.forEach((session, index) => process.stdout.write(`export OASST_COOKIES_${index + 2}='${session.cookie}'\n`));
+  extraUsers.forEach((session, index) => stdout.write(`export OASST_COOKIES_${index + 2}='${session.cookie}'\n`));
   if (!flags.quiet) {
     const faults = options.faults?.length ? options.faults.join(", ") : "none";
-    console.error(`oasst emulate: listening on ${emulator.url} (faults: ${faults}); Ctrl-C to stop`);
-    console.error(`In a shell with the lines above: oasst chat --base-url ${emulator.url} "Hello"`);
+    stderr.write(`oasst emulate: listening on ${emulator.url} (faults: ${faults}); Ctrl-C to stop\n`);
+    stderr.write(`In a shell with the lines above: oasst chat --base-url ${emulator.url} "Hello"\n`);
   }
   await stopped;
 }
@@ -159,7 +161,7 @@ function startFailure(error: unknown, flags: EmulateFlags): string {
   }
 }
 
-export function registerEmulateCommand(program: Command): void {
+export function registerEmulateCommand(program: Command, context: CliContext): void {
   program
     .command("emulate")
     .description("run a local Open-Assistant-compatible server (the website chat API) for tests, demos and benchmarks")
@@ -191,5 +193,5 @@ export function registerEmulateCommand(program: Command): void {
     .option("--upstream <url>", "reply with a real model: an OpenAI-compatible API's base URL (e.g. Ollama's http://127.0.0.1:11434/v1)")
     .option("--upstream-model <name>", "the upstream model to ask (default: the Open-Assistant model config name); key: $OASST_UPSTREAM_API_KEY")
     .addHelpText("after", EXAMPLES)
-    .action((flags: EmulateFlags) => runEmulate(flags));
+    .action((flags: EmulateFlags) => runEmulate(context, flags));
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ConnectionFlags } from "../config.js";
 import { preferBaselineWasm } from "../baseline-wasm.js";
+import type { CliContext } from "../cli-context.js";
 import { addConnectionFlags } from "../connection-flags.js";
 
 const EXAMPLES = `
@@ -10,7 +11,7 @@ Examples:
   $ oasst models --base-url http://127.0.0.1:8080 --cookie 'next-auth.session-token=…'`;
 
 /** `oasst models`: what `--model` accepts on this server. */
-export function registerModelsCommand(program: Command): void {
+export function registerModelsCommand(program: Command, context: CliContext): void {
   const command = program
     .command("models")
     .description("list the server's models and their sampling presets")
@@ -19,7 +20,7 @@ export function registerModelsCommand(program: Command): void {
     .addHelpText("after", EXAMPLES)
     .action(async (flags: ConnectionFlags & { json?: boolean }) => {
       const { runModels } = await import("../run-models.js");
-      preferBaselineWasm();
-      await runModels(flags);
+      preferBaselineWasm(context);
+      await runModels(context, flags);
     });
 }

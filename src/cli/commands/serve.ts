@@ -3,8 +3,10 @@ import { cookieHeaderValues } from "../../cookies/cookie-header.js";
 import { ConfigError } from "../../errors.js";
 import type { GatewaySession, ServedGateway, UpstreamCheck } from "../../gateway/index.js";
 import type { ConnectionFlags } from "../config.js";
+import type { CliContext } from "../cli-context.js";
 import { addConnectionFlags } from "../connection-flags.js";
-import { keepSecret, warningLine } from "../error-output.js";
+import { keepSecret, stderrWarner } from "../error-output.js";
+import { ExitCode } from "../exit-codes.js";
 import { checkTimeout } from "../flag-values.js";
 
 interface ServeFlags extends ConnectionFlags {
@@ -75,7 +77,7 @@ function sessionOf(flag: string): GatewaySession {
   return flag.startsWith("@") ? { cookiesFile: flag.slice(1) } : { cookies: flag };
 }
 
-async function runServe(flags: ServeFlags): Promise<void> {
+async function runServe(context: CliContext, flags: ServeFlags): Promise<void> {
   // Loaded on use: `oasst --help` and the other commands start without hono.
   const [
     { serveGateway, isLoopbackHost, defaultConversationsFile, requestLogLine },
@@ -92,22 +94,22 @@ async function runServe(flags: ServeFlags): Promise<void> {
     import("../verbose-log.js"),
     import("../accounts-state.js"),
   ]);
-  const env = process.env;
-  const warn = (message: string) => process.stderr.write(`${warningLine(message)}\n`);
+  const { env, stdout, stderr, signals } = context;
+  const warn = stderrWarner(context);
   const apiKey = flags.apiKey?.trim() || env.OASST_API_KEY?.trim() || undefined;
-  keepSecret(apiKey);
-  const log = new VerboseLog(flags.verbose === true);
-  const config = await readConfigFile(configFilePath(env));
-  const settings = resolveConnectionSettings(flags, env, config, connection.DEFAULTS);
+  keepSecret(context, apiKey);
+  const log = new VerboseLog(context, flags.verbose === true);
+  const config = await readConfigFile(configFilePath(context));
+  const settings = resolveConnectionSettings(context, flags, config, connection.DEFAULTS);
   const sessions = flags.session?.map(sessionOf);
-  for (const flag of flags.session ?? []) if (!flag.startsWith("@")) keepSecret(...cookieHeaderValues(flag));
+  for (const flag of flags.session ?? []) if (!flag.startsWith("@")) keepSecret(context, ...cookieHeaderValues(flag));
   if (sessions && (flags.cookie || flags.cookiesFile || flags.browser || flags.profile)) {
     throw new ConfigError(
       "--session was given with --cookie, --cookies-file, --browser or --profile",
       "Give every account as a --session, or use the other flags for one account.",
     );
   }
-  const cookies = sessions ? undefined : await findSessionCookies(settings.baseUrl.value, flags, env, config, warn, settings.baseUrl.from);
+  const cookies = sessions ? undefined : await findSessionCookies(context, settings.baseUrl.value, flags, config, warn, settings.baseUrl.from);
   if (cookies) connection.logSettings(log, settings, cookies);
   if (flags.conversationTtl !== undefined && !flags.conversations) {
     throw new ConfigError("--conversation-ttl was given without --conversations", "Add --conversations to keep chats, or leave --conversation-ttl out.");
@@ -118,8 +120,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
   // Listening for Ctrl-C before the port opens: a signal right after start-up must not kill a half-set-up gateway.
   let onStop = () => {};
   const stopRequested = new Promise<void>((resolve) => (onStop = resolve));
-  process.once("SIGINT", onStop);
-  process.once("SIGTERM", onStop);
+  signals.once("SIGINT", onStop);
+  signals.once("SIGTERM", onStop);
   let gateway: ServedGateway;
   try {
     gateway = await serveGateway({
@@ -143,30 +145,31 @@ async function runServe(flags: ServeFlags): Promise<void> {
       proxy: settings.proxy,
       timeout: settings.timeout,
       env,
-      accounts: cliAccounts(env),
+      accounts: cliAccounts(context),
       onRequest: flags.verbose ? log.request : undefined,
-      onRequestLog: flags.quiet ? undefined : (entry) => process.stderr.write(`oasst serve: ${requestLogLine(entry)}\n`),
+      onRequestLog: flags.quiet ? undefined : (entry) => stderr.write(`oasst serve: ${requestLogLine(entry)}\n`),
       onWarning: (warning) => warn(warning.message),
     });
   } catch (error) {
-    process.off("SIGINT", onStop);
-    process.off("SIGTERM", onStop);
+    signals.off("SIGINT", onStop);
+    signals.off("SIGTERM", onStop);
     throw error;
   }
-  process.stdout.write(`oasst serve: listening on ${gateway.url} (OpenAI base URL ${gateway.url}/v1${apiKey ? ", API key required" : ""}); Ctrl-C to stop\n`);
+  stdout.write(`oasst serve: listening on ${gateway.url} (OpenAI base URL ${gateway.url}/v1${apiKey ? ", API key required" : ""}); Ctrl-C to stop\n`);
   // Not awaited: the gateway serves meanwhile, and Ctrl-C must not wait for a dead server's timeout.
-  void gateway.checkUpstream().then((check) => reportUpstreamCheck(check, settings.baseUrl.value, flags.quiet === true, warn));
+  void gateway.checkUpstream().then((check) => reportUpstreamCheck(context, check, settings.baseUrl.value, flags.quiet === true));
   await stopRequested;
-  process.off("SIGINT", onStop);
-  process.off("SIGTERM", onStop);
+  signals.off("SIGINT", onStop);
+  signals.off("SIGTERM", onStop);
   // A second Ctrl-C does not wait for the replies in flight to end.
-  process.once("SIGINT", () => process.exit(130));
-  process.stderr.write("oasst serve: stopping (replies in flight end, their chats are deleted)…\n");
+  signals.once("SIGINT", () => process.exit(ExitCode.interrupted));
+  stderr.write("oasst serve: stopping (replies in flight end, their chats are deleted)…\n");
   await gateway.close();
 }
 
 /** The start-up check: a warning with a fix for each account that failed, else (unless --quiet) a note that it is ready. */
-function reportUpstreamCheck(check: UpstreamCheck, baseUrl: string, quiet: boolean, warn: (message: string) => void): void {
+function reportUpstreamCheck(context: CliContext, check: UpstreamCheck, baseUrl: string, quiet: boolean): void {
+  const warn = stderrWarner(context);
   // Ctrl-C came first: the gateway is stopping, the check says nothing about the server.
   if (check.failures.some((failure) => failure.code === "aborted")) return;
   for (const failure of check.failures) {
@@ -187,11 +190,11 @@ function reportUpstreamCheck(check: UpstreamCheck, baseUrl: string, quiet: boole
   if (quiet || usable === 0) return;
   const models = check.models.length === 1 ? "1 model" : `${check.models.length} models`;
   const accounts = check.accounts === 1 ? "its account" : `${usable} of ${check.accounts} accounts`;
-  process.stderr.write(`oasst serve: ready: Open-Assistant at ${baseUrl} lists ${models} to ${accounts}\n`);
+  context.stderr.write(`oasst serve: ready: Open-Assistant at ${baseUrl} lists ${models} to ${accounts}\n`);
 }
 
 /** `oasst serve`: the OpenAI-compatible gateway, until Ctrl-C. */
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, context: CliContext): void {
   const command = program
     .command("serve")
     .description("serve an OpenAI-compatible API (/v1/chat/completions, /v1/models) in front of Open-Assistant")
@@ -234,5 +237,5 @@ export function registerServeCommand(program: Command): void {
     );
   addConnectionFlags(command)
     .addHelpText("after", EXAMPLES)
-    .action((flags: ServeFlags) => runServe(flags));
+    .action((flags: ServeFlags) => runServe(context, flags));
 }

@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runInProcess, type InProcessResult } from "../../helpers/in-process-cli.js";
 import { CLI } from "./child.js";
 
 /**
@@ -91,6 +92,17 @@ export interface CliRunOptions {
 
 export function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
   return runNode([CLI, ...args], options);
+}
+
+/** `oasst ARGS` in this process, with runCli's environment (a temporary home): its output and exit status, no exit report. */
+export async function runCliInProcess(args: string[], options: { env?: Record<string, string> } = {}): Promise<InProcessResult> {
+  const home = await mkdtemp(join(tmpdir(), "oasst-reliability-"));
+  try {
+    const env = { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: join(home, "config"), NO_COLOR: "1", LANG: "C.UTF-8", ...options.env };
+    return await runInProcess(args, { env, homeDir: home });
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 }
 
 /** `node ARGS` (a script and its arguments) the way runCli runs the CLI: the same environment and exit report. */
