@@ -10,6 +10,7 @@
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
 import { isSessionCookie } from "./session-cookie.js";
+import { isLoopbackHost } from "../loopback.js";
 
 const SECURE_PREFIXES = ["__secure-", "__host-"];
 
@@ -28,12 +29,10 @@ export function isSecureCookie(cookie: FlaggedCookie): boolean {
   return cookie.secure === true || hasSecurePrefix(cookie.name);
 }
 
-/** https, or a loopback host: where browsers send Secure cookies (W3C Secure Contexts, "potentially trustworthy"). */
+/** https, or a loopback host: where browsers send Secure cookies (W3C Secure Contexts, "potentially trustworthy"), and where a cookie never leaves this machine. */
 export function isSecureContext(url: URL): boolean {
   if (url.protocol === "https:") return true;
-  // URL has already lower-cased the host and turned any IPv4 spelling into dotted decimal.
-  const host = url.hostname;
-  return host === "localhost" || host.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "[::1]";
+  return isLoopbackHost(url.hostname);
 }
 
 /** What a request to `url` may carry, and what it may not. */

@@ -1,8 +1,8 @@
 /** `oasst/gateway`: an OpenAI-compatible HTTP API in front of Open-Assistant. */
 export { createGateway, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE, type GatewayOptions } from "./create-gateway.js";
+export { isLoopbackHost } from "../loopback.js";
 export {
   serveGateway,
-  isLoopbackHost,
   DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_HEADERS_TIMEOUT_MS,

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeIdleConnections } from "../client/connections.js";
 import { ConfigError } from "../errors.js";
+import { isLoopbackHost } from "../loopback.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { gatewayParts, type GatewayOptions } from "./create-gateway.js";
 import { LOOPBACK_HOSTS } from "./request-guards.js";
@@ -154,12 +155,6 @@ function positive(name: string, value: number): number {
     throw new ConfigError(`The gateway option ${name} must be a whole number of at least 1, not ${value}`, `Leave it out for the default.`);
   }
   return value;
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "");
-  return bare === "localhost" || bare === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bare) || /^::ffff:127\./i.test(bare);
 }
 
 /**

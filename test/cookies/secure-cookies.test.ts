@@ -40,7 +40,7 @@ async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
 }
 
 describe("where Secure cookies may go", () => {
-  it("https and loopback hosts (localhost, *.localhost, 127.0.0.0/8, ::1) are secure contexts; plain http elsewhere is not", () => {
+  it("https and loopback hosts (localhost, *.localhost, 127.0.0.0/8, ::1, IPv4-mapped 127.x) are secure contexts; plain http elsewhere is not", () => {
     const secure = [
       "https://open-assistant.io",
       "http://localhost:3000",
@@ -49,13 +49,16 @@ describe("where Secure cookies may go", () => {
       "http://127.1.2.3",
       "http://0x7f.1",
       "http://[::1]:80",
+      "http://[0:0:0:0:0:0:0:1]",
+      // 127.0.0.1 as an IPv4-mapped IPv6 address: the traffic stays on this machine too.
+      "http://[::ffff:7f00:1]",
     ];
     const insecure = [
       "http://open-assistant.io",
       "http://localhost.evil.example",
       "http://127.0.0.1.nip.io",
       "http://10.0.0.1",
-      "http://[::ffff:7f00:1]",
+      "http://[::ffff:a00:1]",
       "http://[::2]",
     ];
     expect(secure.filter((url) => !isSecureContext(new URL(url)))).toEqual([]);

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { isIP } from "node:net";
 import type { Emulator, EmulatorOptions } from "../../emulator/emulator.js";
 import { FAULT_DESCRIPTIONS, FAULT_NAMES, type Fault } from "../../emulator/faults.js";
 import { MODEL_NAMES } from "../../emulator/models.js";
 import { OpenAssistantError } from "../../errors.js";
+import { isLoopbackHost } from "../../loopback.js";
 import type { CliContext } from "../cli-context.js";
 import { emulatorSessionPath, emulatorSessionToken } from "../emulator-session.js";
 import { ExitCode, ReportedFailure } from "../exit-codes.js";
@@ -59,10 +59,6 @@ function listFlag<T extends string>(what: string, known: readonly T[]) {
   };
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
-}
-
 const FAULT_HELP = FAULT_NAMES.map((name) => `  ${name.padEnd(16)}${FAULT_DESCRIPTIONS[name]}`).join("\n");
 
 const EXAMPLES = `
@@ -108,7 +104,7 @@ async function runEmulate(context: CliContext, flags: EmulateFlags): Promise<voi
     // The key comes from the environment only: a flag would show in `ps`.
     upstream: flags.upstream ? { baseUrl: flags.upstream, apiKey: env.OASST_UPSTREAM_API_KEY || undefined, model: flags.upstreamModel } : undefined,
   };
-  if (!isLoopback(flags.host)) {
+  if (!isLoopbackHost(flags.host)) {
     stderr.write(
       `warning: binding ${flags.host} makes the emulator reachable from other machines; anyone who can reach it can use the printed session token.\n`,
     );
