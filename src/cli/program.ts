@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
-import type { CliContext } from "./cli-context.js";
+import type { CliContext, CliOutput } from "./cli-context.js";
 import { registerChatCommand } from "./commands/chat.js";
 import { registerChatsCommand } from "./commands/chats.js";
 import { registerCookiesCommand } from "./commands/cookies.js";
@@ -9,6 +9,7 @@ import { registerModelsCommand } from "./commands/models.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { reportFailure } from "./error-output.js";
 import { ReportedFailure } from "./exit-codes.js";
+import { colorsEnabled } from "./terminal.js";
 
 /**
  * Runs `oasst` with these arguments (those after the command's name) and returns its exit
@@ -32,7 +33,15 @@ export function createProgram(context: CliContext): Command {
     .description("Open-Assistant chat from the command line")
     .version(packageJson.version)
     // Before the commands are added: each command takes these settings over from the program.
-    .configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr: (text) => context.stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+      // Commander's defaults read the process's streams and environment.
+      getOutHelpWidth: () => helpWidth(context.stdout),
+      getErrHelpWidth: () => helpWidth(context.stderr),
+      getOutHasColors: () => colorsEnabled(context.stdout, context.env),
+      getErrHasColors: () => colorsEnabled(context.stderr, context.env),
+    })
     .exitOverride();
   registerChatCommand(program, context);
   registerModelsCommand(program, context);
@@ -51,4 +60,9 @@ Examples:
 Run \`oasst <command> --help\` for a command's flags and examples; docs/cli.md has them all.`,
   );
   return program;
+}
+
+/** The terminal's width for the help text; 80 columns when not a terminal, as commander. */
+function helpWidth(stream: CliOutput): number {
+  return stream.isTTY && stream.columns ? stream.columns : 80;
 }
