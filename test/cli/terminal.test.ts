@@ -194,7 +194,12 @@ describe.concurrent("one reply on a terminal", () => {
     const server = await emulator(SLOW_REPLY);
     const session = await pane(["chat", "Tell me a long story"], server);
     await eventually(() => server.liveChats() === 1, "the chat to be created");
-    await session.waitFor(/\S+ \S+/);
+    // The reply's first words on the screen (the spinner's "waiting for the server" would match any two words).
+    const firstWords = reply(server, [{ role: "user", content: "Tell me a long story" }])
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
+    await session.waitFor(firstWords);
     await session.keys("C-c");
     expect(await session.exitStatus()).toBe(130);
     expect(await session.capture()).toMatch(waitingLine(server));
