@@ -29,8 +29,8 @@ export interface CliContext {
   /** The site and proxy in use, once the settings are resolved: the error hints name them. */
   readonly hints: HintContext;
   /**
-   * The run is the whole process: it may change process-wide settings (V8's WebAssembly tier,
-   * see baseline-wasm.ts). False for runs inside another program (tests).
+   * The run is the whole process: it may end it (a second Ctrl-C) and change process-wide
+   * settings (V8's WebAssembly tier, see baseline-wasm.ts). False for runs inside another program (tests).
    */
   readonly ownsProcess: boolean;
 }

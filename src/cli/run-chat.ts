@@ -141,7 +141,8 @@ async function replyOnce(
   let interrupted: StopSignal | undefined;
   let stdoutError: NodeJS.ErrnoException | undefined;
   const stopListening = onStopSignals(context.signals, (signal) => {
-    if (interrupted) process.exit(ExitCode.interrupted);
+    // A second signal ends the process at once (when the run is the process).
+    if (interrupted && context.ownsProcess) process.exit(ExitCode.interrupted);
     interrupted = signal;
     controller.abort(new Error(`interrupted (${signal})`));
   });

@@ -162,7 +162,7 @@ async function runServe(context: CliContext, flags: ServeFlags): Promise<void> {
   signals.off("SIGINT", onStop);
   signals.off("SIGTERM", onStop);
   // A second Ctrl-C does not wait for the replies in flight to end.
-  signals.once("SIGINT", () => process.exit(ExitCode.interrupted));
+  if (context.ownsProcess) signals.once("SIGINT", () => process.exit(ExitCode.interrupted));
   stderr.write("oasst serve: stopping (replies in flight end, their chats are deleted)…\n");
   await gateway.close();
 }
