@@ -3,7 +3,9 @@
  * (ECMA-48) is removed, so a reply or an error message cannot retitle the window, clear
  * the screen, move the cursor, or talk to the terminal (OSC 52 clipboard writes, DCS
  * queries). What is left holds no character below U+0020 other than `\n` and `\t`, and
- * none from U+007F to U+009F.
+ * none from U+007F to U+009F. The Unicode bidirectional embeddings, overrides and isolates
+ * (U+202A–U+202E, U+2066–U+2069) go too: on a terminal that reorders text by them, a reply
+ * or message could show its characters in another order than they are (Trojan Source).
  *
  * Removed: CSI (`ESC [` or U+009B, parameters, intermediates, a final byte); OSC (`ESC ]`
  * or U+009D) up to BEL or ST (`ESC \` or U+009C); DCS, SOS, PM and APC strings (`ESC P`,
@@ -35,8 +37,12 @@ const BACKSLASH = 0x5c;
 
 type State = "text" | "escape" | "escapeIntermediate" | "csi" | "string" | "stringEscape";
 
-// A control character (Cc: C0, DEL, C1) other than \n and \t; without one, as in most replies, there is nothing to remove.
-const NEEDS_WORK = /(?![\n\t])\p{Cc}/u;
+// A control character (Cc: C0, DEL, C1) other than \n and \t, or a bidi control; without one, as in most replies, there is nothing to remove.
+const NEEDS_WORK = /(?![\n\t])\p{Cc}|[\u202a-\u202e\u2066-\u2069]/u;
+
+function isBidiControl(code: number): boolean {
+  return (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+}
 
 /**
  * Strips text that arrives in pieces (a streamed reply): a sequence split between two
@@ -61,7 +67,7 @@ export class TerminalTextFilter {
       else if (code === 0x0a) {
         out += "\n";
         this.#pendingReturn = false;
-      } else if (code === 0x09 || (code >= 0x20 && code < DEL) || code > 0x9f) {
+      } else if (code === 0x09 || (code >= 0x20 && code < DEL) || (code > 0x9f && !isBidiControl(code))) {
         out += this.#pendingReturn ? `\n${char}` : char;
         this.#pendingReturn = false;
       }
@@ -126,7 +132,7 @@ export class TerminalTextFilter {
   }
 }
 
-/** `text` without control sequences nor control characters other than `\n` and `\t` (see the file's comment). */
+/** `text` without control sequences, bidi controls, nor control characters other than `\n` and `\t` (see the file's comment). */
 export function stripTerminalEscapes(text: string): string {
   return new TerminalTextFilter().push(text);
 }

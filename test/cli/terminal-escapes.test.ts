@@ -15,8 +15,8 @@ import { assertBuilt, makeTempHome, runCli, type TempHome } from "./cli-harness.
 import { stopTmuxServer, TmuxPane } from "./tmux-harness.js";
 
 const ESC = "\x1b";
-/** Anything a terminal could act on: C0 but \n and \t, DEL, C1. */
-const CONTROL = /(?![\n\t])\p{Cc}/u;
+/** Anything a terminal could act on: C0 but \n and \t, DEL, C1, and the bidi embeddings, overrides and isolates. */
+const CONTROL = /(?![\n\t])\p{Cc}|[\u202a-\u202e\u2066-\u2069]/u;
 
 describe("stripTerminalEscapes", () => {
   it.each([
@@ -31,6 +31,7 @@ describe("stripTerminalEscapes", () => {
     ["single escape sequences: reset, save/restore cursor, charset, DECALN", `a${ESC}cb${ESC}7c${ESC}8d${ESC}(Be${ESC}#8f${ESC}=g`, "abcdefg"],
     ["other C0 controls and DEL (bell, backspace, vertical tab, form feed, shift out)", "a\x07b\x08c\x0bd\x0ce\x0ef\x7fg\0h", "abcdefgh"],
     ["other C1 controls (NEL, IND, RI)", "a\x85b\x84c\x8dd", "abcd"],
+    ["bidi overrides, embeddings and isolates (Trojan Source); the marks LRM and RLM stay", "a\u202eb\u202cc\u2066d\u2069e\u202af\u200e\u200f", "abcdef\u200e\u200f"],
     ["keeps \\n and \\t, and all other text", "line 1\n\tcafé 日本語 🙂 \u00a0 ~", "line 1\n\tcafé 日本語 🙂 \u00a0 ~"],
     ["\\r\\n is a line break", "a\r\nb\r\n", "a\nb\n"],
     ["a lone \\r becomes a line break (nothing printed is overwritten); one at the end goes", "real\rfake\r", "real\nfake"],
@@ -56,7 +57,7 @@ describe("stripTerminalEscapes", () => {
   });
 
   // Text made of the pieces sequences are built of, so that the generator hits sequences and their edges.
-  const pieces = fc.constantFrom(ESC, "[", "]", "P", "_", "\\", "\x07", "\x9b", "\x9c", "\x9d", "\r", "\n", "\t", "\x18", "0", ";", "m", "a", "é", "🙂", " ");
+  const pieces = fc.constantFrom(ESC, "[", "]", "P", "_", "\\", "\x07", "\x9b", "\x9c", "\x9d", "\r", "\n", "\t", "\x18", "0", ";", "m", "a", "é", "🙂", " ", "\u202e");
   const terminalText = fc.array(pieces, { maxLength: 40 }).map((parts) => parts.join(""));
 
   it("never leaves a control character but \\n and \\t", () => {
