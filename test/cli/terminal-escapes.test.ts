@@ -31,7 +31,11 @@ describe("stripTerminalEscapes", () => {
     ["single escape sequences: reset, save/restore cursor, charset, DECALN", `a${ESC}cb${ESC}7c${ESC}8d${ESC}(Be${ESC}#8f${ESC}=g`, "abcdefg"],
     ["other C0 controls and DEL (bell, backspace, vertical tab, form feed, shift out)", "a\x07b\x08c\x0bd\x0ce\x0ef\x7fg\0h", "abcdefgh"],
     ["other C1 controls (NEL, IND, RI)", "a\x85b\x84c\x8dd", "abcd"],
-    ["bidi overrides, embeddings and isolates (Trojan Source); the marks LRM and RLM stay", "a\u202eb\u202cc\u2066d\u2069e\u202af\u200e\u200f", "abcdef\u200e\u200f"],
+    [
+      "bidi overrides, embeddings and isolates (Trojan Source); the marks LRM and RLM stay",
+      "a\u202eb\u202cc\u2066d\u2069e\u202af\u200e\u200f",
+      "abcdef\u200e\u200f",
+    ],
     ["keeps \\n and \\t, and all other text", "line 1\n\tcafé 日本語 🙂 \u00a0 ~", "line 1\n\tcafé 日本語 🙂 \u00a0 ~"],
     ["\\r\\n is a line break", "a\r\nb\r\n", "a\nb\n"],
     ["a lone \\r becomes a line break (nothing printed is overwritten); one at the end goes", "real\rfake\r", "real\nfake"],
@@ -57,7 +61,30 @@ describe("stripTerminalEscapes", () => {
   });
 
   // Text made of the pieces sequences are built of, so that the generator hits sequences and their edges.
-  const pieces = fc.constantFrom(ESC, "[", "]", "P", "_", "\\", "\x07", "\x9b", "\x9c", "\x9d", "\r", "\n", "\t", "\x18", "0", ";", "m", "a", "é", "🙂", " ", "\u202e");
+  const pieces = fc.constantFrom(
+    ESC,
+    "[",
+    "]",
+    "P",
+    "_",
+    "\\",
+    "\x07",
+    "\x9b",
+    "\x9c",
+    "\x9d",
+    "\r",
+    "\n",
+    "\t",
+    "\x18",
+    "0",
+    ";",
+    "m",
+    "a",
+    "é",
+    "🙂",
+    " ",
+    "\u202e",
+  );
   const terminalText = fc.array(pieces, { maxLength: 40 }).map((parts) => parts.join(""));
 
   it("never leaves a control character but \\n and \\t", () => {
