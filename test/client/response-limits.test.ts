@@ -74,7 +74,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<void> {
  * keep-alive timeout: the next request need not come on connection 1, nor all connections be closed.
  */
 async function expectConnectionDropped(oa: ClientOn, server: RawHttpServer): Promise<void> {
-  await expect.poll(() => server.isOpen(0)).toBe(false);
+  await expect.poll(() => server.open.has(0)).toBe(false);
   await expect(oa.client.listModels()).resolves.toEqual(MODELS);
   expect(server.requests).toHaveLength(2);
   expect(server.requests[1]?.connection).toBeGreaterThan(0);

@@ -24,10 +24,8 @@ export interface RawHttpServer {
   readonly requests: SeenRequest[];
   /** Connections accepted so far. */
   readonly connections: number;
-  /** Connections still open. */
-  open: Set<Socket>;
-  /** Whether connection `index` (0, 1, …) is still open. */
-  isOpen(index: number): boolean;
+  /** The connections still open, by index (0, 1, … in the order they came). */
+  readonly open: ReadonlyMap<number, Socket>;
   stop(): Promise<void>;
 }
 
@@ -35,15 +33,13 @@ export interface RawHttpServer {
 export type Answer = (socket: Socket, request: SeenRequest, index: number) => void;
 
 export async function rawHttpServer(answer: Answer): Promise<RawHttpServer> {
-  const state = { requests: [] as SeenRequest[], connections: 0, open: new Set<Socket>(), openIndexes: new Set<number>() };
+  /** The connections still open, by index. */
+  const open = new Map<number, Socket>();
+  const state = { requests: [] as SeenRequest[], connections: 0 };
   const server: Server = createServer((socket) => {
     const connection = state.connections++;
-    state.open.add(socket);
-    state.openIndexes.add(connection);
-    socket.on("close", () => {
-      state.open.delete(socket);
-      state.openIndexes.delete(connection);
-    });
+    open.set(connection, socket);
+    socket.on("close", () => open.delete(connection));
     socket.on("error", () => {});
     let buffer = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
@@ -78,10 +74,9 @@ export async function rawHttpServer(answer: Answer): Promise<RawHttpServer> {
     get connections() {
       return state.connections;
     },
-    open: state.open,
-    isOpen: (index) => state.openIndexes.has(index),
+    open,
     async stop() {
-      for (const socket of state.open) socket.destroy();
+      for (const socket of open.values()) socket.destroy();
       server.close();
       await once(server, "close");
     },
