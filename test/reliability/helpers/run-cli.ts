@@ -94,12 +94,16 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
   return runNode([CLI, ...args], options);
 }
 
+/** The CLI's environment in these tests: nothing of the machine's but PATH, a temporary home, no colours. */
+function cliEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: join(home, "config"), NO_COLOR: "1", LANG: "C.UTF-8", ...extra };
+}
+
 /** `oasst ARGS` in this process, with runCli's environment (a temporary home): its output and exit status, no exit report. */
 export async function runCliInProcess(args: string[], options: { env?: Record<string, string> } = {}): Promise<InProcessResult> {
   const home = await mkdtemp(join(tmpdir(), "oasst-reliability-"));
   try {
-    const env = { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: join(home, "config"), NO_COLOR: "1", LANG: "C.UTF-8", ...options.env };
-    return await runInProcess(args, { env, homeDir: home });
+    return await runInProcess(args, { env: cliEnv(home, options.env), homeDir: home });
   } finally {
     await rm(home, { recursive: true, force: true });
   }
@@ -112,15 +116,7 @@ export async function runNode(args: string[], options: CliRunOptions = {}): Prom
   const started = performance.now();
   const preload = options.exitReport === false ? [] : ["--import", `data:text/javascript,${encodeURIComponent(EXIT_REPORT_PRELOAD)}`];
   const child = spawn(process.execPath, [...preload, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, "config"),
-      NO_COLOR: "1",
-      LANG: "C.UTF-8",
-      OASST_TEST_EXIT_REPORT: reportPath,
-      ...options.env,
-    },
+    env: cliEnv(home, { OASST_TEST_EXIT_REPORT: reportPath, ...options.env }),
     stdio: "pipe",
   });
   child.stdin.end();
