@@ -14,8 +14,8 @@
  *
  * The Node clients run in a child process that does nothing else, as a user's would: the
  * process that spawns the seed's Python for each of its runs is not one of them (after a
- * fork, the forking process's next writes to its heap fault page by page, which slowed the
- * next timed run of a client in that process by a fifth).
+ * fork, the forking process's next writes to its heap fault page by page, which slows the
+ * next timed run of a client in that process).
  *
  * The child: `node bench/stream-throughput.mjs --client '{"url", "cookie", "cookies"}'` reads
  * a variant's name a line on stdin and answers each with one JSON line: { seconds, eventBytes }.
