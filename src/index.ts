@@ -24,6 +24,7 @@ export {
   type EventStreamOptions,
   type Vote,
 } from "./client/client.js";
+export type { ChatEventStream } from "./client/chat-event-stream.js";
 export type { FetchLike, RequestTrailEntry } from "./client/http-transport.js";
 export { closeIdleConnections } from "./client/connections.js";
 export { SseDecoder, DEFAULT_MAX_LINE_LENGTH, type SseEvent, type SseDecoderOptions } from "./sse/sse-decoder.js";

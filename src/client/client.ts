@@ -1,6 +1,7 @@
 import { HTTPS_BASE_URL_FIX, insecureSessionCookieError, lostSessionCookie, splitBySecurity } from "../cookies/secure-cookies.js";
 import { ConfigError, ProtocolError, ServerError } from "../errors.js";
-import { DEFAULT_MAX_LINE_LENGTH, SseEventTooLongError, SseLineTooLongError } from "../sse/sse-decoder.js";
+import { DEFAULT_MAX_LINE_LENGTH } from "../sse/sse-decoder.js";
+import { ChatEventStream } from "./chat-event-stream.js";
 import { ChatEventDecoder } from "./chat-events.js";
 import type { ConnectionOptions } from "./connection-options.js";
 import { HttpTransport, mapFailure, parseBaseUrl, type Call } from "./http-transport.js";
@@ -251,6 +252,21 @@ export class OpenAssistantClient {
 
   /** Like `streamEvents`, but yields the events of each network read together. */
   async *streamEventBatches(target: EventStreamTarget, options: EventStreamOptions = {}): AsyncGenerator<ChatEvent[], void, undefined> {
+    const stream = await this.openEventStream(target, options);
+    try {
+      for (let batch = await stream.next(); batch; batch = await stream.next()) yield batch;
+    } finally {
+      // Stopping early must not leave the connection streaming in the background.
+      stream.close();
+    }
+  }
+
+  /**
+   * The same batches as `streamEventBatches`, pulled with `next()` from a plain object
+   * (one step per network read, for relays that add a generator of their own); `close()`
+   * it when leaving before the end.
+   */
+  async openEventStream(target: EventStreamTarget, options: EventStreamOptions = {}): Promise<ChatEventStream> {
     const { joinTokens, ...request } = options;
     const call: Call = {
       method: "POST",
@@ -261,41 +277,17 @@ export class OpenAssistantClient {
       ...request,
     };
     const { response, deadline } = await this.#http.open(call);
-    try {
-      if (!response.ok) throw response.error(await response.text(this.#http.maxResponseBytes), call);
-      const decoder = new ChatEventDecoder({ maxLineLength: this.#maxLineLength, chatId: call.chatId, joinTokens });
-      for (;;) {
-        const chunk = await response.read();
-        if (!chunk) break;
-        const batch = decoder.push(chunk);
-        // Only events count as progress: a server that sends nothing but pings is hanging.
-        if (batch.length) {
-          deadline.refresh();
-          yield batch;
-          deadline.refresh(); // the caller's own time is not the server's silence
-        }
+    if (!response.ok) {
+      try {
+        throw response.error(await response.text(this.#http.maxResponseBytes), call);
+      } catch (error) {
+        throw mapFailure(error, deadline, call, response.url, "body");
+      } finally {
+        deadline.dispose();
+        response.cancel();
       }
-      const last = decoder.end();
-      if (last.length) yield last;
-    } catch (error) {
-      if (error instanceof SseLineTooLongError) {
-        throw new ProtocolError(`POST /api/chat/events sent a line longer than ${error.maxLineLength} characters`, {
-          chatId: call.chatId,
-          hint: "Raise `maxLineLength` if the server's replies are really that long.",
-        });
-      }
-      if (error instanceof SseEventTooLongError) {
-        throw new ProtocolError(`POST /api/chat/events sent an event longer than ${error.maxEventLength} characters (its data lines together)`, {
-          chatId: call.chatId,
-          hint: "Raise `maxLineLength` (it bounds an event as well as a line) if the server's replies are really that long.",
-        });
-      }
-      throw mapFailure(error, deadline, call, response.url, "stream");
-    } finally {
-      deadline.dispose();
-      // Stopping early must not leave the connection streaming in the background.
-      response.cancel();
     }
+    return new ChatEventStream(response, deadline, new ChatEventDecoder({ maxLineLength: this.#maxLineLength, chatId: call.chatId, joinTokens }), call);
   }
 
   /** Close the connection pool, after the requests in flight. */

@@ -278,6 +278,27 @@ describe("direct connections: limits, abort, timeout, close", () => {
     await oa.close();
   });
 
+  it("openEventStream: next() gives the events read by read, then undefined; close() before the end cuts the connection", async () => {
+    const server = await rawServer((socket, request) => {
+      if (request.path.startsWith("/api/chat/events?chat_id=whole")) siteAnswer(socket, request);
+      else if (request.path.startsWith("/api/chat/events")) socket.write(STREAM_START);
+      else json(socket, MODELS);
+    });
+    const oa = client(server.url);
+    const whole = await oa.openEventStream({ chatId: "whole", messageId: "m1" });
+    const events = [];
+    for (let batch = await whole.next(); batch; batch = await whole.next()) events.push(...batch);
+    expect(events.map((event) => event.event_type)).toEqual(["token", "message"]);
+    await expect(whole.next()).resolves.toBeUndefined();
+    const cut = await oa.openEventStream({ chatId: "c1", messageId: "m1" });
+    expect((await cut.next())?.[0]?.event_type).toBe("token");
+    cut.close();
+    await expect(cut.next()).resolves.toBeUndefined();
+    await expect.poll(() => server.open.size).toBe(0);
+    await expect(oa.listModels()).resolves.toEqual(MODELS);
+    await oa.close();
+  });
+
   it("hands a large body over intact to a slow reader", async () => {
     const token = (i: number) => `data: {"event_type": "token", "text": "${String(i).padStart(6, "0")}"}\r\n\r\n`;
     const body = Array.from({ length: 20_000 }, (_, i) => token(i)).join("") + 'data: {"event_type": "message", "message": {"id": "m"}}\r\n\r\n';
