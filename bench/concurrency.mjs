@@ -7,7 +7,7 @@
  * --concurrency 100`: 10 waves of 100 chats, all on one account, as the seed can only do).
  *
  * The child: `node bench/concurrency.mjs --worker '{"url", "cookies", "sessions", "chats", "inflight", "tokens", "warmUp"}'`
- * prints one JSON line: { seconds, errors, firstError, mismatches, maxRssKb }.
+ * prints one JSON line: { seconds, cpuMs, errors, firstError, mismatches, maxRssKb } (cpuMs: the chats' user + system CPU).
  */
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -53,6 +53,7 @@ async function worker(config) {
   errors = 0;
   mismatches = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let next = 0;
   const lane = async (_, index) => {
     while (next < config.chats) {
@@ -62,7 +63,8 @@ async function worker(config) {
   };
   await Promise.all(Array.from({ length: Math.min(config.inflight, config.chats) }, lane));
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, errors, firstError, mismatches, maxRssKb: process.resourceUsage().maxRSS };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds, cpuMs: (cpu.user + cpu.system) / 1000, errors, firstError, mismatches, maxRssKb: process.resourceUsage().maxRSS };
 }
 
 function runWorker(server, chats, inflight, tokens, warmUp) {
