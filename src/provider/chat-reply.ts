@@ -147,7 +147,7 @@ class ChatReply {
   /** Waits for the account's turn to post its assistant message, with a `pending` event whenever the line moves. */
   async *waitForTurn(): AsyncGenerator<ChatEvent, void, undefined> {
     const { signal, onEvent } = this.#options;
-    const line = (this.#account as Account).takeTurn(signal);
+    const line = need(this.#account, "start()").takeTurn(signal);
     try {
       for (let step = await line.next(); ; step = await line.next()) {
         if (step.done) {
@@ -170,12 +170,12 @@ class ChatReply {
   /** Steps 5–6: the assistant message, then its event stream. */
   async post(joinTokens: boolean): Promise<ChatEventStream> {
     const options = this.#options;
-    const client = this.#client as OpenAssistantClient;
-    const account = this.#account as Account;
-    const chatId = this.#chatId as string;
+    const client = need(this.#client, "start()");
+    const account = need(this.#account, "start()");
+    const chatId = need(this.#chatId, "start()");
     const request: AssistantMessageRequest = {
       chat_id: chatId,
-      parent_id: this.#parentId as string,
+      parent_id: need(this.#parentId, "start()"),
       model_config_name: this.#model,
       sampling_parameters: samplingParameters(options),
       plugins: options.plugins ?? [],
@@ -209,7 +209,7 @@ class ChatReply {
       }
     }
     if (this.#final) this.#handOver();
-    const turn = this.#turn as Turn;
+    const turn = need(this.#turn, "waitForTurn()");
     // Out of the server's queue: the account's next reply may post its message.
     if (started) turn.release();
     return !turn.released;
@@ -217,7 +217,7 @@ class ChatReply {
 
   /** While only `pending` events come: fails once the message was cancelled or waited too long. */
   checkQueue(): Promise<void> {
-    return (this.#watch as QueueWatch).pending();
+    return need(this.#watch, "post()").pending();
   }
 
   /** After a batch with the server's `error` event has been handed out. */
@@ -229,7 +229,7 @@ class ChatReply {
   async finish(): Promise<ChatEvent | undefined> {
     this.#serverDone = true; // the stream ended: the website ends it when the message is finished
     if (this.#final) return undefined;
-    this.#final = await finishedMessage(this.#client as OpenAssistantClient, this.#chatId as string, this.#assistantId as string);
+    this.#final = await finishedMessage(need(this.#client, "start()"), need(this.#chatId, "start()"), need(this.#assistantId, "post()"));
     this.#handOver();
     const last: ChatEvent = { event_type: "message", message: this.#final };
     this.#options.onEvent?.(last);
@@ -270,9 +270,15 @@ class ChatReply {
 
   #handOver(): void {
     if (this.#options.conversation === undefined || this.#handed) return;
-    this.#handed = { chatId: this.#chatId as string, messageId: this.#assistantId as string, parentId: this.#parentId as string };
+    this.#handed = { chatId: need(this.#chatId, "start()"), messageId: need(this.#assistantId, "post()"), parentId: need(this.#parentId, "start()") };
     this.#options.onConversation?.(this.#handed);
   }
+}
+
+/** What an earlier step of `ChatReply` set; `chatReply` runs the steps in order, so it is always there. */
+function need<T>(value: T | undefined, step: string): T {
+  if (value === undefined) throw new Error(`ChatReply: ${step} has not run`);
+  return value;
 }
 
 /**
