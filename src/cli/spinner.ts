@@ -1,5 +1,5 @@
 import type { CliContext, CliOutput } from "./cli-context.js";
-import { CLEAR_LINE, colorsEnabled, palette } from "./terminal.js";
+import { CLEAR_LINE, stderrPalette } from "./terminal.js";
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const FRAME_MS = 80;
@@ -20,7 +20,7 @@ export class Spinner {
   constructor(context: CliContext, enabled = true) {
     this.#stream = context.stderr;
     this.#enabled = enabled && context.stderr.isTTY === true;
-    this.#cyan = palette(colorsEnabled(context.stderr, context.env)).cyan;
+    this.#cyan = stderrPalette(context).cyan;
   }
 
   /** Show `text`, starting the animation if it is not running. */
