@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
- * A/B of two builds' provider CPU under the same host load: both run at the same time,
+ * A/B of two builds' CPU (the provider's, or the gateway's) under the same host load: both run at the same time,
  * each in a process of its own against one server, on separate halves of its accounts
  * (swapped every round). On a shared host whose load moves a single run by ±20%, this
  * tells a change of a few percent apart where runs one after another cannot.
  *
- *   node bench/ab.mjs A_DIST B_DIST [--scenario paced|concurrency] [--rounds N]
+ *   node bench/ab.mjs A_DIST B_DIST [--scenario paced|serve|concurrency] [--rounds N]
  *
  * A_DIST, B_DIST: build directories (a copy of `dist/` made before a change, and `dist/`).
  * paced: 100 chats each at ~30 tokens/s, 450 tokens (bench/paced.mjs --provider);
+ * serve: `oasst serve` with 100 accounts under 100 streamed completions at ~30 tokens/s (bench/paced.mjs --gateway),
+ * the gateway process's CPU;
  * concurrency: 500 chats each of 1,024 tokens, 50 in flight (bench/concurrency.mjs --worker).
  * Prints each round's CPU (user + system) per build and B/A, then B/A over all rounds.
  */
@@ -27,6 +29,12 @@ const SCENARIOS = {
     server: { tokenDelayMs: TOKEN_DELAY_MS, accounts: 208 },
     config: (url, sessions) => ({ url, sessions, chats: 100, tokens: 450 }),
   },
+  serve: {
+    script: "paced.mjs",
+    mode: "--gateway",
+    server: { tokenDelayMs: TOKEN_DELAY_MS, accounts: 208 },
+    config: (url, sessions) => ({ url, sessions: sessions.slice(0, 100), chats: 100, tokens: 450 }),
+  },
   concurrency: {
     script: "concurrency.mjs",
     mode: "--worker",
@@ -43,7 +51,7 @@ const option = (name, fallback) => {
 const scenario = SCENARIOS[option("--scenario", "paced")];
 const rounds = Number(option("--rounds", "4"));
 if (!scenario || args.length !== 2 || !(rounds > 0)) {
-  console.error("usage: node bench/ab.mjs A_DIST B_DIST [--scenario paced|concurrency] [--rounds N]");
+  console.error("usage: node bench/ab.mjs A_DIST B_DIST [--scenario paced|serve|concurrency] [--rounds N]");
   process.exit(2);
 }
 // BENCH_DIST is read as a URL: a directory's needs its trailing slash.

@@ -2,11 +2,11 @@
  * Paced chats: 200 chats at once, their tokens paced at ~30 a second (the server's
  * `tokenDelayMs` 33), as a model writes them; each chat on its own account. What a user
  * who runs many chats feels is the CPU and memory the client takes while it waits for
- * tokens, not its top speed. Three clients, each the only work of its process:
+ * tokens, not its top speed. Two clients and two floors, each the only work of its process:
  *   - provider    OpenAssistant.createAsyncGenerator, 200 at once in one process (a child):
  *                 its CPU time (process.cpuUsage) ÷ wall time, and its peak RSS;
- *   - oasst serve the gateway (a child, 200 --session accounts, --max-concurrent 200)
- *                 under 200 streamed /v1/chat/completions from a driver process (node:http):
+ *   - oasst serve the gateway (200 --session accounts, --max-concurrent 200; started by a child
+ *                 that drives it) under 200 streamed /v1/chat/completions from a driver process (node:http):
  *                 the gateway's CPU time (/proc/PID/stat) ÷ wall time, its peak RSS
  *                 (/proc/PID/status VmHWM);
  *   - node:http floor  the same five requests per chat through node:http (a keep-alive
@@ -16,7 +16,8 @@
  *                 connection per chat): what Node's event loop and the system calls cost.
  * Every chat's text is checked (the floor checks the event stream's length).
  *
- * The children: `node bench/paced.mjs --provider|--floor|--socket-floor|--driver '<config JSON>'` print one JSON line.
+ * The children: `node bench/paced.mjs --provider|--floor|--socket-floor|--gateway|--driver '<config JSON>'` print one
+ * JSON line (--gateway starts `oasst serve` and a --driver child).
  */
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
@@ -247,21 +248,22 @@ function procPeakRssKb(pid) {
 }
 
 /** `oasst serve` in front of the server, one --session per account; resolves once listening. */
-async function startServe(server, chats, configHome) {
+async function startServe(url, sessions, configHome) {
   const cli = fileURLToPath(new URL("cli/main.js", DIST));
-  const sessions = server.sessions.slice(0, chats).flatMap((cookies) => [
+  const flags = sessions.flatMap((cookies) => [
     "--session",
     Object.entries(cookies)
       .map(([n, v]) => `${n}=${v}`)
       .join("; "),
   ]);
-  const args = [cli, "serve", "--port", "0", "--base-url", server.url, "--max-concurrent", String(chats), "--max-queue", String(chats), ...sessions];
+  const chats = String(sessions.length);
+  const args = [cli, "serve", "--port", "0", "--base-url", url, "--max-concurrent", chats, "--max-queue", chats, ...flags];
   const proc = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: process.env.PATH ?? "", HOME: configHome, XDG_CONFIG_HOME: configHome },
   });
   let output = "";
-  const url = await new Promise((resolve, reject) => {
+  const listening = await new Promise((resolve, reject) => {
     const look = (chunk) => {
       output += chunk;
       const match = /listening on (http:\/\/[^\s)]+)/.exec(output);
@@ -272,15 +274,47 @@ async function startServe(server, chats, configHome) {
     proc.once("exit", (code) => reject(new Error(`oasst serve exited with ${code}: ${output.slice(-500)}`)));
   });
   return {
-    url,
+    url: listening,
     pid: proc.pid,
-    output: () => output,
     async stop() {
       if (proc.exitCode !== null) return;
       proc.kill("SIGTERM");
       await once(proc, "exit");
     },
   };
+}
+
+/**
+ * In a child: `oasst serve` (one account per chat, its own config dir) and the driver's streamed completions
+ * through it; the CPU and peak RSS are the gateway process's alone.
+ */
+async function gatewayChild(config) {
+  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
+  const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
+  const expected = replyTokens(prompterContent([{ role: "user", content: PROMPT }]), config.tokens).join("");
+  const configHome = mkdtempSync(join(os.tmpdir(), "oasst-bench-"));
+  try {
+    const serve = await startServe(config.url, config.sessions, configHome);
+    try {
+      const cpuBefore = procCpuMs(serve.pid);
+      const started = performance.now();
+      const driver = await child("driver", { gatewayUrl: serve.url, chats: config.chats, tokens: config.tokens, expected });
+      return {
+        wallMs: performance.now() - started,
+        cpuMs: procCpuMs(serve.pid) - cpuBefore,
+        maxRssKb: procPeakRssKb(serve.pid),
+        errors: driver.errors,
+        firstError: driver.firstError,
+        mismatches: driver.mismatches,
+        firstTokenMs: driver.firstTokenMs,
+        driverCpuMs: driver.cpuMs,
+      };
+    } finally {
+      await serve.stop();
+    }
+  } finally {
+    rmSync(configHome, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -291,9 +325,6 @@ export async function paced(_server, options) {
   const chats = PACED_CHATS;
   const tokens = options.quick ? 150 : 450;
   const server = await startBenchServer({ tokenDelayMs: TOKEN_DELAY_MS, accounts: chats + 8 });
-  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
-  const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
-  const expected = replyTokens(prompterContent([{ role: "user", content: PROMPT }]), tokens).join("");
   const config = { url: server.url, sessions: server.sessions.slice(1, chats + 1), chats, tokens };
   const rows = {};
   /** Runs one client, with the server's CPU around it. */
@@ -316,41 +347,19 @@ export async function paced(_server, options) {
     );
     if (row.firstError) options.log(`    first error: ${row.firstError}`);
   };
-  const configHome = mkdtempSync(join(os.tmpdir(), "oasst-bench-"));
   try {
     await measure("provider", () => child("provider", config));
     await measure("node:http floor", () => child("floor", config));
     await measure("socket floor", () => child("socket-floor", config));
-    const serve = await startServe(server, chats, configHome);
-    try {
-      // The gateway's accounts are the server's first `chats` ones; the provider's were 1..chats (any free account will do).
-      await measure("oasst serve", async () => {
-        const cpuBefore = procCpuMs(serve.pid);
-        const started = performance.now();
-        const driver = await child("driver", { gatewayUrl: serve.url, chats, tokens, expected });
-        const wallMs = performance.now() - started;
-        return {
-          wallMs,
-          cpuMs: procCpuMs(serve.pid) - cpuBefore,
-          maxRssKb: procPeakRssKb(serve.pid),
-          errors: driver.errors,
-          firstError: driver.firstError,
-          mismatches: driver.mismatches,
-          firstTokenMs: driver.firstTokenMs,
-          driverCpuMs: driver.cpuMs,
-        };
-      });
-    } finally {
-      await serve.stop();
-    }
+    // The gateway's accounts are the server's first `chats` ones; the provider's were 1..chats (any free account will do).
+    await measure("oasst serve", () => child("gateway", { ...config, sessions: server.sessions.slice(0, chats) }));
   } finally {
-    rmSync(configHome, { recursive: true, force: true });
     await server.stop();
   }
   return { chats, tokens, tokenDelayMs: TOKEN_DELAY_MS, rows };
 }
 
-const MODES = { "--provider": providerChild, "--floor": floorChild, "--socket-floor": socketFloorChild, "--driver": driverChild };
+const MODES = { "--provider": providerChild, "--floor": floorChild, "--socket-floor": socketFloorChild, "--driver": driverChild, "--gateway": gatewayChild };
 if (process.argv[2] in MODES) {
   const result = await MODES[process.argv[2]](JSON.parse(process.argv[3] ?? "{}"));
   process.stdout.write(`${JSON.stringify(result)}\n`);
