@@ -1,5 +1,6 @@
+import { Buffer } from "node:buffer";
 import type { Handler } from "hono";
-import { chatCompletion, completionChunk, completionMeta, usageChunk, usageOf, type CompletionMeta } from "./completion-chunks.js";
+import { chatCompletion, completionChunk, completionMeta, textFrames, usageChunk, usageOf, type CompletionMeta } from "./completion-chunks.js";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./chat-completion-request.js";
 import type { AccountPool, ChosenAccount } from "./account-pool.js";
 import type { ConversationPlan, ConversationStore } from "./conversation-store.js";
@@ -174,6 +175,7 @@ async function* completionFrames(
   afterFinish: () => Promise<void>,
 ): AsyncGenerator<string, void, undefined> {
   const withUsage = request.includeUsage;
+  const textFrame = textFrames(meta, withUsage);
   let finished = false;
   try {
     yield frame(completionChunk(meta, { role: "assistant", content: "" }, null, withUsage));
@@ -183,7 +185,7 @@ async function* completionFrames(
         // An SSE comment: clients ignore it, `curl -N` shows the wait, idle timeouts see traffic.
         yield `: queue position ${part.queuePosition} of ${part.queueSize}\n\n`;
       } else if (part.type === "text") {
-        yield frame(completionChunk(meta, { content: part.text }, null, withUsage));
+        yield textFrame(part.text);
       } else {
         finished = true;
         yield frame(completionChunk(meta, {}, part.finishReason, withUsage));
@@ -211,14 +213,14 @@ function frame(value: unknown): string {
 
 /** Frames → response body. A client that hangs up cancels the body: `onCancel` aborts the upstream reply. */
 function eventStream(frames: AsyncGenerator<string, void>, onCancel: () => void): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
   let cancelled = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { done, value } = await frames.next();
       if (cancelled) return;
       if (done) controller.close();
-      else controller.enqueue(encoder.encode(value));
+      // Buffer.from, not TextEncoder: one frame a token, and on Node 20 encode() allocates each result on its own.
+      else controller.enqueue(Buffer.from(value, "utf8"));
     },
     async cancel() {
       cancelled = true;

@@ -80,6 +80,21 @@ export function completionChunk(
   return chunk;
 }
 
+const EMPTY_CONTENT = '"content":""';
+
+/**
+ * The SSE frame of a text chunk, as `data: ${JSON.stringify(completionChunk(meta, { content: text }, null, withUsage))}\n\n`
+ * writes it: what every text chunk of the completion shares is serialized once, the text in each frame.
+ * (`"content":""` occurs once in the empty chunk's JSON: a quote inside a string is escaped.)
+ */
+export function textFrames(meta: CompletionMeta, withUsage: boolean): (text: string) => string {
+  const empty = JSON.stringify(completionChunk(meta, { content: "" }, null, withUsage));
+  const at = empty.indexOf(EMPTY_CONTENT);
+  const head = `data: ${empty.slice(0, at)}"content":`;
+  const tail = `${empty.slice(at + EMPTY_CONTENT.length)}\n\n`;
+  return (text) => head + JSON.stringify(text) + tail;
+}
+
 /** The last chunk of `stream_options.include_usage`: no choices, the usage. */
 export function usageChunk(meta: CompletionMeta, usage: CompletionUsage): ChatCompletionChunk {
   return { ...meta, object: "chat.completion.chunk", choices: [], usage };
