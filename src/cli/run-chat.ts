@@ -11,7 +11,6 @@ import { continuation, keptChatLine, looksLikeChatId, readChat, type Continuatio
 import { clientOf, DEFAULTS, logSettings } from "./connection.js";
 import { warningLine } from "./error-output.js";
 import { ExitCode } from "./exit-codes.js";
-import { runInteractiveSession } from "./interactive-session.js";
 import { jsonLineForError, writeJsonLine } from "./json-events.js";
 import { streamReply } from "./reply-stream.js";
 import { findSessionCookies } from "./session-cookies.js";
@@ -110,6 +109,8 @@ async function chat(context: CliContext, words: string[], flags: ChatCommandFlag
       }
       if (prompt === undefined) {
         const serverLabel = redactUrl(settings.baseUrl.value);
+        // Loaded here: a one-shot reply has no use for it (nor for node:readline).
+        const { runInteractiveSession } = await import("./interactive-session.js");
         await runInteractiveSession(context, { model: settings.model.value, system: settings.system, provider, client, spinner, serverLabel, continued });
         return;
       }

@@ -1,6 +1,5 @@
-import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import type { Dispatcher, Pool, buildConnector } from "undici";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
@@ -120,14 +119,20 @@ function withoutIpServername(connector: buildConnector.connector | undefined): b
   return (options, callback) => connector(options.servername && isIP(options.servername) ? { ...options, servername: undefined } : options, callback);
 }
 
+/** The address a socks5:// (not socks5h://) proxy is given for a host name. */
+async function lookUp(hostname: string): Promise<string> {
+  const { lookup } = await import("node:dns/promises");
+  return (await lookup(hostname)).address;
+}
+
 /** Connect through a SOCKS5 proxy, then speak TLS to the target inside it when the target is https. */
 function socksConnector(proxy: URL, timeout: number): buildConnector.connector {
   const remoteDns = proxy.protocol === "socks5h:";
   return (options, callback) => {
     const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
     const open = async () => {
-      const host = remoteDns || isIP(options.hostname) ? options.hostname : (await lookup(options.hostname)).address;
-      // Loaded on first use: only SOCKS users pay for it at start-up.
+      const host = remoteDns || isIP(options.hostname) ? options.hostname : await lookUp(options.hostname);
+      // Loaded on first use, as node:dns and node:tls: only SOCKS users pay for them at start-up.
       const { SocksClient } = await import("socks");
       const { socket } = await SocksClient.createConnection({
         proxy: {
@@ -142,7 +147,8 @@ function socksConnector(proxy: URL, timeout: number): buildConnector.connector {
         timeout,
       });
       if (options.protocol !== "https:") return socket;
-      return await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+      const { connect: tlsConnect } = await import("node:tls");
+      return await new Promise<TLSSocket>((resolve, reject) => {
         // SNI names a host, never an IP address (RFC 6066).
         const name = options.servername ?? options.hostname;
         const secure = tlsConnect({ socket, ...(isIP(name) ? {} : { servername: name }), ALPNProtocols: ["http/1.1"] });
