@@ -13,6 +13,9 @@ import { build } from "rolldown";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outDir = `${root}dist/cli`;
 
+const SITE_CLIENT = /\/src\/(client|provider|sse|accounts|cli)\/|\/src\/cookies\/(secure-cookies|session-cookie)\.ts$/;
+const SITE_CLIENT_EXCEPT = /\/src\/cli\/(main|run-[\w-]+|interactive-session|confirm)\.ts$/;
+
 rmSync(outDir, { recursive: true, force: true });
 await build({
   input: `${root}src/cli/main.ts`,
@@ -29,7 +32,15 @@ await build({
     keepNames: true,
     // What every command loads at start-up in one chunk, not eleven; the entry itself stays out of it, since
     // its top-level await would hold the lazily loaded chunks that import from the startup chunk.
-    codeSplitting: { groups: [{ name: "startup", tags: ["$initial"], test: (id) => !id.endsWith("main.ts") }] },
+    // What the commands that talk to the site (chat, models, chats) load after start-up, in one chunk too: the client, the
+    // provider and their CLI side. Left out, in chunks of their own: each command's run, the interactive session, and what
+    // only some runs load (the browsers' cookie readers, the gateway, the emulator).
+    codeSplitting: {
+      groups: [
+        { name: "startup", tags: ["$initial"], test: (id) => !id.endsWith("main.ts") },
+        { name: "site-client", test: (id) => SITE_CLIENT.test(id) && !SITE_CLIENT_EXCEPT.test(id) },
+      ],
+    },
     sourcemap: true,
   },
   logLevel: "warn",
