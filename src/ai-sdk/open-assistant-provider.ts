@@ -1,6 +1,7 @@
 import { NoSuchModelError, type LanguageModelV3, type ProviderV3 } from "@ai-sdk/provider";
 import type { ConnectionOptions } from "../client/connection-options.js";
-import type { SessionCookieOptions } from "../provider/options.js";
+import { ConfigError } from "../errors.js";
+import { checkOptions, type SessionCookieOptions } from "../provider/options.js";
 import { OpenAssistantLanguageModel, type OpenAssistantModelId } from "./open-assistant-language-model.js";
 
 /** The provider's connection and cookie options, with the base URL spelled as the AI SDK's providers spell it. */
@@ -17,6 +18,9 @@ export interface OpenAssistantProvider extends ProviderV3 {
 /** An AI SDK provider for an Open-Assistant server: `streamText({ model: openAssistant("OA_SFT_Llama_30B_6"), … })`. */
 export function createOpenAssistant(settings: OpenAssistantProviderSettings = {}): OpenAssistantProvider {
   const { baseURL, ...connection } = settings;
+  // A mistyped setting fails here, not in every call; `baseUrl` would be dropped for `baseURL`.
+  if ("baseUrl" in connection) throw new ConfigError('createOpenAssistant takes "baseURL", not "baseUrl"', "Write baseURL, as the AI SDK's providers do.");
+  checkOptions(connection, ["baseURL"]);
   const upstream = { ...connection, baseUrl: baseURL };
   const languageModel = (modelId: OpenAssistantModelId) => new OpenAssistantLanguageModel(modelId, { provider: "open-assistant.chat", upstream });
   const provider = (modelId: OpenAssistantModelId) => languageModel(modelId);

@@ -9,7 +9,7 @@ import { apiKeyAuth } from "./api-key-auth.js";
 import { chatCompletionsRoute } from "./chat-completions-route.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { getModelRoute, listModelsRoute, ModelList } from "./models-route.js";
-import type { OpenAssistantWarning } from "../provider/options.js";
+import { checkOptions, type OpenAssistantWarning } from "../provider/options.js";
 import type { UpstreamOptions } from "../provider/reply-parts.js";
 import { GatewayError, maskSecrets, toGatewayError } from "./openai-errors.js";
 import { hostGuard, jsonBodyGuard, originGuard } from "./request-guards.js";
@@ -88,6 +88,21 @@ export function createGateway(options: GatewayOptions = {}): Hono {
   return gatewayParts(options).app;
 }
 
+/** The options the gateway takes for itself; the others are the provider's, for every reply. */
+const GATEWAY_KEYS = [
+  "sessions",
+  "apiKey",
+  "cors",
+  "allowedHosts",
+  "maxBodyBytes",
+  "maxConcurrent",
+  "maxQueue",
+  "shutdown",
+  "waitUntil",
+  "conversations",
+  "onRequestLog",
+] as const satisfies ReadonlyArray<keyof GatewayOptions>;
+
 /**
  * The app, the limiter its replies go through (`serveGateway` waits for it to drain on shutdown),
  * its accounts, and the start-up check of each account (errors masked).
@@ -107,6 +122,8 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
     onRequestLog,
     ...given
   } = options;
+  // A mistyped option fails here, not in every request's reply.
+  checkOptions(given, GATEWAY_KEYS);
   const env = given.env ?? process.env;
   const apiKey = keyOption ?? (env.OASST_API_KEY || undefined);
   const limiter = new ConcurrencyLimiter(

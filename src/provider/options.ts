@@ -130,11 +130,14 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof OpenAssistantOptions>([
   "onChat",
 ]);
 
-/** JavaScript callers get no type check: an unknown option is refused, never ignored nor sent. */
-export function checkOptions(options: object): void {
+/**
+ * JavaScript callers get no type check: an unknown option is refused, never ignored nor sent.
+ * `ownKeys`: the options a surface built on the provider (the gateway) took out before, named in the hint.
+ */
+export function checkOptions(options: object, ownKeys: readonly string[] = []): void {
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
-      throw new ConfigError(`Unknown option ${JSON.stringify(key)}`, `Known options: ${[...OPTION_KEYS].join(", ")}.`);
+      throw new ConfigError(`Unknown option ${JSON.stringify(key)}`, `Known options: ${[...ownKeys, ...OPTION_KEYS].join(", ")}.`);
     }
   }
   const { promptFormat, queueTimeout, conversation, regenerate } = options as OpenAssistantOptions;

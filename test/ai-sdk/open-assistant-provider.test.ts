@@ -247,6 +247,14 @@ describe("the provider", () => {
     expect(() => provider.imageModel("x")).toThrow(NoSuchModelError);
   });
 
+  test("a mistyped setting is refused when the provider is made, not at its first call", () => {
+    expect(() => createOpenAssistant({ cookie: "a=b" } as Parameters<typeof createOpenAssistant>[0])).toThrow(/Unknown option "cookie"/);
+    // The AI SDK's spelling is baseURL: the provider's baseUrl would otherwise be dropped without a word.
+    expect(() => createOpenAssistant({ baseUrl: "http://127.0.0.1:1" } as Parameters<typeof createOpenAssistant>[0])).toThrow(
+      expect.objectContaining({ name: "ConfigError", summary: 'createOpenAssistant takes "baseURL", not "baseUrl"' }),
+    );
+  });
+
   test("headers and fetch from the settings are used for every request", async () => {
     const emulator = await startEmulator({ quiet: true });
     running.push(emulator);

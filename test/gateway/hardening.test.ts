@@ -263,6 +263,13 @@ describe("connections", () => {
   test("a headersTimeout longer than the requestTimeout is refused at start-up", async () => {
     await expect(serveGateway({ port: 0, cookies: "a=bcde", headersTimeout: 2_000, requestTimeout: 1_000 })).rejects.toThrow(/headersTimeout/);
   });
+
+  test("a mistyped option is refused at start-up, naming it and the options there are", async () => {
+    const mistyped = { cookies: "a=bcde", maxConcurent: 4 } as Parameters<typeof createGateway>[0];
+    expect(() => createGateway(mistyped)).toThrow(expect.objectContaining({ name: "ConfigError", message: expect.stringContaining('"maxConcurent"') }));
+    expect(() => createGateway(mistyped)).toThrow(expect.objectContaining({ hint: expect.stringMatching(/maxConcurrent.*baseUrl/) }));
+    await expect(serveGateway({ ...mistyped, port: 0 })).rejects.toThrow(/Unknown option "maxConcurent"/);
+  });
 });
 
 describe("slots and upstream calls", () => {
