@@ -19,7 +19,8 @@ export interface OpenAssistantProvider extends ProviderV3 {
 export function createOpenAssistant(settings: OpenAssistantProviderSettings = {}): OpenAssistantProvider {
   const { baseURL, ...connection } = settings;
   // A mistyped setting fails here, not in every call; `baseUrl` would be dropped for `baseURL`.
-  if ("baseUrl" in connection) throw new ConfigError('createOpenAssistant takes "baseURL", not "baseUrl"', "Write baseURL, as the AI SDK's providers do.");
+  if ("baseUrl" in connection && connection.baseUrl !== undefined)
+    throw new ConfigError('createOpenAssistant takes "baseURL", not "baseUrl"', "Write baseURL, as the AI SDK's providers do.");
   checkOptions(connection, ["baseURL"]);
   const upstream = { ...connection, baseUrl: baseURL };
   const languageModel = (modelId: OpenAssistantModelId) => new OpenAssistantLanguageModel(modelId, { provider: "open-assistant.chat", upstream });
