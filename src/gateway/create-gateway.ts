@@ -105,9 +105,13 @@ const GATEWAY_KEYS = [
 
 /**
  * The app, the limiter its replies go through (`serveGateway` waits for it to drain on shutdown),
- * its accounts, and the start-up check of each account (errors masked).
+ * its accounts, and the start-up check of each account (errors masked). `serverKeys`: the options
+ * the caller (`serveGateway`) took for itself, named with the others when an option is unknown.
  */
-export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: ConcurrencyLimiter; pool: AccountPool; check: () => Promise<UpstreamCheck> } {
+export function gatewayParts(
+  options: GatewayOptions,
+  serverKeys: readonly string[] = [],
+): { app: Hono; limiter: ConcurrencyLimiter; pool: AccountPool; check: () => Promise<UpstreamCheck> } {
   const {
     apiKey: keyOption,
     cors: corsOrigins,
@@ -123,7 +127,7 @@ export function gatewayParts(options: GatewayOptions): { app: Hono; limiter: Con
     ...given
   } = options;
   // A mistyped option fails here, not in every request's reply.
-  checkOptions(given, GATEWAY_KEYS);
+  checkOptions(given, [...serverKeys, ...GATEWAY_KEYS]);
   const env = given.env ?? process.env;
   const apiKey = keyOption ?? (env.OASST_API_KEY || undefined);
   const limiter = new ConcurrencyLimiter(

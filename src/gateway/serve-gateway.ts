@@ -57,6 +57,11 @@ export interface ServedGateway {
   close(): Promise<void>;
 }
 
+/** The options `serveGateway` takes for its HTTP server; the others are `createGateway`'s. */
+const SERVER_KEYS = ["host", "port", "headersTimeout", "requestTimeout", "keepAliveTimeout", "maxConnections"] as const satisfies ReadonlyArray<
+  keyof ServeGatewayOptions
+>;
+
 /**
  * Serve `createGateway(options)` on Node's HTTP server. Every account's session cookies
  * are looked up here: without them, it fails at start-up rather than at each request.
@@ -79,13 +84,16 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     ends.add(task);
     void task.finally(() => ends.delete(task));
   };
-  const { app, limiter, pool, check } = gatewayParts({
-    ...gatewayOptions,
-    // Bound to loopback, the gateway answers only to this machine's own names: DNS rebinding is refused.
-    allowedHosts: isLoopbackHost(host) ? [...LOOPBACK_HOSTS, host.includes(":") ? `[${host}]` : host, ...(allowedHosts ?? [])] : allowedHosts,
-    shutdown: shutdown.signal,
-    waitUntil: keepAlive,
-  });
+  const { app, limiter, pool, check } = gatewayParts(
+    {
+      ...gatewayOptions,
+      // Bound to loopback, the gateway answers only to this machine's own names: DNS rebinding is refused.
+      allowedHosts: isLoopbackHost(host) ? [...LOOPBACK_HOSTS, host.includes(":") ? `[${host}]` : host, ...(allowedHosts ?? [])] : allowedHosts,
+      shutdown: shutdown.signal,
+      waitUntil: keepAlive,
+    },
+    SERVER_KEYS,
+  );
   const limits = connectionLimits({ headersTimeout, requestTimeout, keepAliveTimeout, maxConnections }, limiter.maxConcurrent + limiter.maxQueue);
   await pool.resolveAll();
   // Loaded here so that `oasst/gateway` stays importable on runtimes without Node's HTTP server.
