@@ -1,7 +1,7 @@
 /**
  * Requests through an undici dispatcher (the proxy paths): undici's dispatcher API
- * rather than its fetch, which cost about 0.5 ms of CPU per request (Request and
- * Response objects, web streams, header lists); see BENCHMARKS.md.
+ * rather than its fetch, whose Request and Response objects, web streams and header
+ * lists cost CPU on every request.
  */
 import type { Dispatcher } from "undici";
 import { BodyQueue } from "./body-queue.js";

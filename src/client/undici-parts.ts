@@ -1,7 +1,7 @@
 /**
  * undici, loaded on first use: it carries the proxy paths only (direct connections are
- * Node's own HTTP client, `connections.ts`), and its entry point costs about 100 ms at
- * start-up, which no command without a proxy should pay.
+ * Node's own HTTP client, `connections.ts`), and loading its entry point is a large part
+ * of a start-up, which no command without a proxy should pay.
  */
 import { createRequire } from "node:module";
 import type { Agent, Pool, ProxyAgent } from "undici";

@@ -59,7 +59,7 @@ function wordsFor(separator: EventSeparator): { first: EncodedToken[]; later: En
   return words;
 }
 
-/** Two passes over the word indices (sizes, then copies into three buffers): about 30 ms for 200,000 tokens. */
+/** Two passes over the word indices: the sizes, then copies into three buffers. */
 function encodeTokenEvents(prompt: string, count: number, separator: EventSeparator): TokenEvents {
   const { first, later } = wordsFor(separator);
   const source = new ReplyTokenSource(prompt);
