@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ChatEvent, MessageRead } from "../../src/client/wire-types.js";
 import { ConfigError } from "../../src/errors.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
@@ -191,12 +191,22 @@ describe("rate limit", () => {
   });
 
   it("is a fixed window opened by the first request; refused requests are not counted", async () => {
-    const server = await emulator({ rateLimit: { messages: 2, windowMs: 400 } });
-    const { chatId, prompterId } = await startReply(server, "one");
-    expect((await postJson(server, "/api/chat/assistant_message", body(chatId, prompterId))).status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await postJson(server, "/api/chat/assistant_message", body(chatId, prompterId))).status).toBe(500);
-    await new Promise((resolve) => setTimeout(resolve, 450));
-    expect((await postJson(server, "/api/chat/assistant_message", body(chatId, prompterId))).status).toBe(200);
+    // Only the clock is fake: the server's sockets and timers run as they do.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    try {
+      const server = await emulator({ rateLimit: { messages: 2, windowMs: 60_000 } });
+      const { chatId, prompterId } = await startReply(server, "one");
+      const post = async () => (await postJson(server, "/api/chat/assistant_message", body(chatId, prompterId))).status;
+      expect(await post()).toBe(200);
+      vi.advanceTimersByTime(59_999);
+      for (let i = 0; i < 3; i++) expect(await post()).toBe(500);
+      vi.advanceTimersByTime(1);
+      expect(await post()).toBe(200);
+      expect(await post()).toBe(200);
+      expect(await post()).toBe(500);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("rateLimit: false switches it off", async () => {
