@@ -4,16 +4,21 @@
  * provider makes one account's replies take turns, as the real server keeps one queued
  * reply per user): total time, peak RSS, errors, and the chats the server still holds
  * afterwards; the seed's Python with the same settings beside it (its `--repeat 10
- * --concurrency 100`: 10 waves of 100 chats, all on one account, as the seed can only do).
+ * --concurrency 100`: 10 waves of 100 chats, all on one account, as the seed can only do),
+ * and the node:http floor (the same chats' five requests through node:http, the events
+ * read and dropped, in a child of its own): what Node's HTTP stack takes of oasst's time.
  *
- * The child: `node bench/concurrency.mjs --worker '{"url", "cookies", "sessions", "chats", "inflight", "tokens", "warmUp"}'`
+ * The child: `node bench/concurrency.mjs --worker '{"client", "url", "cookies", "sessions", "chats", "inflight", "tokens", "warmUp"}'`
+ * (`client`: "oasst", the default, or "floor")
  * prints one JSON line: { seconds, cpuMs, errors, firstError, mismatches, maxRssKb } (cpuMs: the chats' user + system CPU).
  */
 import { spawn } from "node:child_process";
+import http from "node:http";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, URL } from "node:url";
 import { MODEL, median } from "./measure.mjs";
+import { cookieHeader, floorChat } from "./node-http-floor.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
 
 export const CONCURRENCY_TOKENS = 1024;
@@ -21,29 +26,39 @@ export const INFLIGHT = 100;
 const PROMPT = "Benchmark: concurrency";
 const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
 
-/** In the child: the chats, `inflight` at a time (a new chat starts as soon as one ends). */
-async function worker(config) {
+/** A chat of the provider on lane `lane`'s account: resolves true when its text is the expected one. */
+async function providerChat(config, accounts) {
   const { OpenAssistant } = await import(new URL("index.js", DIST).href);
   const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
   const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
   const messages = [{ role: "user", content: PROMPT }];
   const expected = replyTokens(prompterContent(messages), config.tokens).join("");
+  return async (lane) => {
+    const options = { baseUrl: config.url, cookies: accounts[lane], max_new_tokens: config.tokens, env: {}, onWarning: () => {} };
+    return (await OpenAssistant.createAsync(MODEL, messages, options)) === expected;
+  };
+}
+
+/** The same chat's five requests through node:http, the events dropped: resolves true when the stream ended whole. */
+function floorChatOf(config, accounts) {
+  const agent = new http.Agent({ keepAlive: true });
+  const cookies = accounts.map(cookieHeader);
+  return async (lane) => (await floorChat(agent, config.url, cookies[lane], PROMPT, config.tokens)).ended;
+}
+
+/** In the child: the chats, `inflight` at a time (a new chat starts as soon as one ends), by `config.client`. */
+async function worker(config) {
   // Each lane its own account where the server has several (a client queues one account's replies).
-  const accounts = config.sessions?.length ? config.sessions : [config.cookies];
-  if (accounts.length < config.inflight) throw new Error(`concurrency: ${config.inflight} lanes need as many accounts, the server has ${accounts.length}`);
-  const optionsFor = (lane) => ({
-    baseUrl: config.url,
-    cookies: accounts[lane % accounts.length],
-    max_new_tokens: config.tokens,
-    env: {},
-    onWarning: () => {},
-  });
+  const sessions = config.sessions?.length ? config.sessions : [config.cookies];
+  if (sessions.length < config.inflight) throw new Error(`concurrency: ${config.inflight} lanes need as many accounts, the server has ${sessions.length}`);
+  const accounts = sessions.slice(0, config.inflight);
+  const chatOnce = config.client === "floor" ? floorChatOf(config, accounts) : await providerChat(config, accounts);
   let errors = 0;
   let mismatches = 0;
   let firstError;
   const chat = async (lane = 0) => {
     try {
-      if ((await OpenAssistant.createAsync(MODEL, messages, optionsFor(lane))) !== expected) mismatches++;
+      if (!(await chatOnce(lane))) mismatches++;
     } catch (error) {
       errors++;
       firstError ??= String(error);
@@ -67,8 +82,8 @@ async function worker(config) {
   return { seconds, cpuMs: (cpu.user + cpu.system) / 1000, errors, firstError, mismatches, maxRssKb: process.resourceUsage().maxRSS };
 }
 
-function runWorker(server, chats, inflight, tokens, warmUp) {
-  const config = { url: server.url, cookies: server.cookies, sessions: server.sessions, chats, inflight, tokens, warmUp };
+function runWorker(server, client, chats, inflight, tokens, warmUp) {
+  const config = { client, url: server.url, cookies: server.cookies, sessions: server.sessions, chats, inflight, tokens, warmUp };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--worker", JSON.stringify(config)], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -99,15 +114,15 @@ export async function concurrency(server, options) {
   const scenarios = [];
   for (const inflight of [INFLIGHT]) {
     const effective = Math.min(inflight, chats);
-    for (const who of ["oasst", "seed"]) {
+    for (const who of ["oasst", "node:http floor", "seed"]) {
       if (who === "seed" && seedMissing) continue;
       const samples = [];
       for (let run = 0; run < runs; run++) {
         const cpuBefore = (await server.status()).cpuMs;
         const started = performance.now();
         let result;
-        if (who === "oasst") {
-          result = await runWorker(server, chats, effective, CONCURRENCY_TOKENS, 10);
+        if (who !== "seed") {
+          result = await runWorker(server, who === "oasst" ? "oasst" : "floor", chats, effective, CONCURRENCY_TOKENS, 10);
         } else {
           const seed = await runSeed(server, { prompt: PROMPT, repeat: Math.ceil(chats / effective), concurrency: effective });
           const ok = seed.code === 0 && seed.tokens === Math.ceil(chats / effective) * effective * CONCURRENCY_TOKENS;

@@ -29,7 +29,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, URL } from "node:url";
-import { MODEL, percentile, startReply } from "./measure.mjs";
+import { MODEL, percentile } from "./measure.mjs";
+import { cookieHeader, floorChat } from "./node-http-floor.mjs";
 import { RawConnections, rawChat } from "./raw-http.mjs";
 import { startBenchServer } from "./server-process.mjs";
 
@@ -86,42 +87,6 @@ async function providerChild(config) {
   return finish(started, cpuBefore, { ...outcome, mismatches, firstTokenMs: { p50: percentile(firstToken, 50), p99: percentile(firstToken, 99) } });
 }
 
-/**
- * node:http request → { status, body, bytes, reads } (the body dropped when `drop`: its length, the number of
- * reads and whether its last two reads hold the final message event, which carries the whole text).
- */
-function request(agent, url, method, path, cookie, body, drop = false) {
-  return new Promise((resolve, reject) => {
-    const headers = { cookie };
-    if (body !== undefined) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = Buffer.byteLength(body);
-    }
-    const req = http.request(new URL(path, url), { method, agent, headers }, (res) => {
-      const parts = [];
-      let bytes = 0;
-      let reads = 0;
-      let previous;
-      let last;
-      res.on("data", (chunk) => {
-        bytes += chunk.length;
-        reads++;
-        if (drop) [previous, last] = [last, chunk];
-        else parts.push(chunk);
-      });
-      res.on("end", () => {
-        const ended = drop && [previous, last].some((read) => read?.includes(FINAL_EVENT));
-        resolve({ status: res.statusCode, bytes, reads, ended, body: drop ? "" : Buffer.concat(parts).toString("utf8") });
-      });
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-const FINAL_EVENT = Buffer.from('"event_type": "message"');
-
 /** In a child: the floor, 200 chats of five node:http requests, the events dropped. */
 async function floorChild(config) {
   const agent = new http.Agent({ keepAlive: true });
@@ -130,18 +95,7 @@ async function floorChild(config) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const outcome = await all(config.chats, async (index) => {
-    const cookie = Object.entries(config.sessions[index])
-      .map(([name, value]) => `${name}=${value}`)
-      .join("; ");
-    const post = async (path, body) => {
-      const answer = await request(agent, config.url, "POST", path, cookie, JSON.stringify(body));
-      if (answer.status !== 200) throw new Error(`floor: POST ${path} answered ${answer.status}`);
-      return JSON.parse(answer.body);
-    };
-    const { chat, assistant } = await startReply(post, PROMPT, config.tokens);
-    const events = await request(agent, config.url, "POST", `/api/chat/events?chat_id=${chat.id}&message_id=${assistant.id}`, cookie, undefined, true);
-    const removed = await request(agent, config.url, "DELETE", `/api/chat?chat_id=${chat.id}`, cookie);
-    if (events.status !== 200 || removed.status !== 200) throw new Error(`floor: events ${events.status}, delete ${removed.status}`);
+    const events = await floorChat(agent, config.url, cookieHeader(config.sessions[index]), PROMPT, config.tokens);
     // The stream must end with the final message event (its ids and times vary in length: no byte count to check).
     if (!events.ended) mismatches++;
     reads += events.reads;
@@ -155,9 +109,7 @@ async function socketFloorChild(config) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const outcome = await all(config.chats, async (index) => {
-    const cookie = Object.entries(config.sessions[index])
-      .map(([name, value]) => `${name}=${value}`)
-      .join("; ");
+    const cookie = cookieHeader(config.sessions[index]);
     const connections = new RawConnections(config.url);
     try {
       await rawChat(connections, { url: config.url, cookie }, PROMPT, config.tokens);

@@ -123,6 +123,9 @@ export function reportTable(results) {
       }
       out.push(...columns(rows));
       if (item.seedSkipped) out.push(`  seed skipped: ${item.seedSkipped}`);
+      out.push(
+        "  oasst = OpenAssistant.createAsync; node:http floor = the same chats' five requests through node:http, the events read and dropped (no client).",
+      );
     } else if (name === "paced") {
       out.push(`Paced: ${item.chats} chats at once, ${item.tokens} tokens each, one every ${item.tokenDelayMs} ms; each client's process alone`);
       const rows = [["client", "seconds", "CPU ms", "CPU ÷ wall", "peak RSS", "1st token p50/p99", "errors", "left", "server CPU"]];
