@@ -26,7 +26,7 @@ export const INFLIGHT = 100;
 const PROMPT = "Benchmark: concurrency";
 const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
 
-/** A chat of the provider on lane `lane`'s account: resolves true when its text is the expected one. */
+/** `(lane) => chat`: a chat through the provider on the lane's account; resolves true when its text is the expected one. */
 async function providerChat(config, accounts) {
   const { OpenAssistant } = await import(new URL("index.js", DIST).href);
   const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
@@ -39,7 +39,7 @@ async function providerChat(config, accounts) {
   };
 }
 
-/** The same chat's five requests through node:http, the events dropped: resolves true when the stream ended whole. */
+/** `(lane) => chat`: the same chat's five requests through node:http, the events dropped; resolves true when the stream ended whole. */
 function floorChatOf(config, accounts) {
   const agent = new http.Agent({ keepAlive: true });
   const cookies = accounts.map(cookieHeader);

@@ -202,12 +202,7 @@ function procPeakRssKb(pid) {
 /** `oasst serve` in front of the server, one --session per account; resolves once listening. */
 async function startServe(url, sessions, configHome) {
   const cli = fileURLToPath(new URL("cli/main.js", DIST));
-  const flags = sessions.flatMap((cookies) => [
-    "--session",
-    Object.entries(cookies)
-      .map(([n, v]) => `${n}=${v}`)
-      .join("; "),
-  ]);
+  const flags = sessions.flatMap((cookies) => ["--session", cookieHeader(cookies)]);
   const chats = String(sessions.length);
   const args = [cli, "serve", "--port", "0", "--base-url", url, "--max-concurrent", chats, "--max-queue", chats, ...flags];
   const proc = spawn(process.execPath, args, {
