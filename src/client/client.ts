@@ -4,7 +4,7 @@ import { DEFAULT_MAX_LINE_LENGTH } from "../sse/sse-decoder.js";
 import { ChatEventStream } from "./chat-event-stream.js";
 import { ChatEventDecoder } from "./chat-events.js";
 import type { ConnectionOptions } from "./connection-options.js";
-import { HttpTransport, mapFailure, parseBaseUrl, type Call } from "./http-transport.js";
+import { HttpTransport, parseBaseUrl, type Call } from "./http-transport.js";
 import type {
   AssistantMessageRequest,
   ChatEvent,
@@ -279,9 +279,7 @@ export class OpenAssistantClient {
     const { response, deadline } = await this.#http.open(call);
     if (!response.ok) {
       try {
-        throw response.error(await response.text(this.#http.maxResponseBytes), call);
-      } catch (error) {
-        throw mapFailure(error, deadline, call, response.url, "body");
+        throw await this.#http.failure(response, deadline, call);
       } finally {
         deadline.dispose();
         response.cancel();

@@ -151,3 +151,14 @@ export function parseJsonBody<T>(body: string, context: CallContext, status: num
     });
   }
 }
+
+/** Whether the error or one of its causes carries `code` (or a code that matches it). */
+export function hasCode(error: unknown, code: string | RegExp): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const own = (current as { code?: unknown }).code;
+    if (typeof own === "string" && (typeof code === "string" ? own === code : code.test(own))) return true;
+    current = current.cause;
+  }
+  return false;
+}

@@ -4,7 +4,7 @@ import { redactUrl } from "../redact.js";
 import { BodyTooLargeError } from "./body-queue.js";
 import { Connections, sharedConnections, type DirectTarget } from "./connections.js";
 import { Deadline } from "./deadline.js";
-import { parseJsonBody, type CallContext } from "./http-errors.js";
+import { hasCode, parseJsonBody, type CallContext } from "./http-errors.js";
 import { FetchResponse, type HttpResponse } from "./http-response.js";
 import { createProxyDispatcher, proxyFromEnv } from "./proxy.js";
 import { dispatchRequest } from "./undici-dispatch.js";
@@ -146,13 +146,21 @@ export class HttpTransport {
   async text(call: Call): Promise<{ status: number; body: string }> {
     const { response, deadline } = await this.open(call);
     try {
-      const body = await response.text(this.maxResponseBytes);
-      if (!response.ok) throw response.error(body, call);
-      return { status: response.status, body };
+      if (!response.ok) throw await this.failure(response, deadline, call);
+      return { status: response.status, body: await response.text(this.maxResponseBytes) };
     } catch (error) {
       throw mapFailure(error, deadline, call, response.url, "body");
     } finally {
       deadline.dispose();
+    }
+  }
+
+  /** The typed error of a non-2xx answer, its body read (at most `maxResponseBytes`) under the request's deadline. */
+  async failure(response: HttpResponse, deadline: Deadline, call: Call): Promise<OpenAssistantError> {
+    try {
+      return response.error(await response.text(this.maxResponseBytes), call);
+    } catch (error) {
+      return mapFailure(error, deadline, call, response.url, "body");
     }
   }
 
@@ -275,17 +283,6 @@ export function mapFailure(error: unknown, deadline: Deadline, call: CallContext
     return new ConnectionError(`${call.what}: the connection broke before the whole answer arrived (${detail})`, init);
   }
   return new ConnectionError(`${call.what} could not reach ${originOf(url)} (${detail})`, init);
-}
-
-/** Whether the error or one of its causes carries `code` (or a code that matches it). */
-function hasCode(error: unknown, code: string | RegExp): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const own = (current as { code?: unknown }).code;
-    if (typeof own === "string" && (typeof code === "string" ? own === code : code.test(own))) return true;
-    current = current.cause;
-  }
-  return false;
 }
 
 /** "8 MiB", "64 KiB", "100 bytes". */

@@ -3,6 +3,7 @@ import type { TLSSocket } from "node:tls";
 import type { Dispatcher, Pool, buildConnector } from "undici";
 import { ConfigError } from "../errors.js";
 import { redactUrl } from "../redact.js";
+import { hasCode } from "./http-errors.js";
 import { undiciAgent, undiciPool, undiciProxyAgent } from "./undici-parts.js";
 
 const PROXY_PROTOCOLS = new Set(["http:", "https:", "socks5:", "socks5h:"]);
@@ -96,13 +97,9 @@ function failClosedTunnels(pool: Pool): Pool {
   return Object.assign(pool, {
     connect: (options: Dispatcher.ConnectOptions) =>
       open(options).catch((error: unknown) => {
-        throw hasSocketCode(error) ? new ProxyClosedError(error) : error;
+        throw error instanceof Error && hasCode(error, "UND_ERR_SOCKET") ? new ProxyClosedError(error) : error;
       }),
   });
-}
-
-function hasSocketCode(error: unknown): error is Error {
-  return error instanceof Error && (error as { code?: unknown }).code === "UND_ERR_SOCKET";
 }
 
 class ProxyClosedError extends Error {
