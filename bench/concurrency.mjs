@@ -109,48 +109,50 @@ function runWorker(server, client, chats, inflight, tokens, warmUp) {
 export async function concurrency(server, options) {
   const chats = options.quick ? 300 : 1000;
   const runs = options.runs ?? (options.quick ? 1 : 3);
+  const inflight = Math.min(INFLIGHT, chats);
   const seedMissing = seedUnavailable();
   if (seedMissing) options.log(`  seed skipped: ${seedMissing}`);
-  const scenarios = [];
-  for (const inflight of [INFLIGHT]) {
-    const effective = Math.min(inflight, chats);
-    for (const who of ["oasst", "node:http floor", "seed"]) {
-      if (who === "seed" && seedMissing) continue;
-      const samples = [];
-      for (let run = 0; run < runs; run++) {
-        const cpuBefore = (await server.status()).cpuMs;
-        const started = performance.now();
-        let result;
-        if (who !== "seed") {
-          result = await runWorker(server, who === "oasst" ? "oasst" : "floor", chats, effective, CONCURRENCY_TOKENS, 10);
-        } else {
-          const seed = await runSeed(server, { prompt: PROMPT, repeat: Math.ceil(chats / effective), concurrency: effective });
-          const ok = seed.code === 0 && seed.tokens === Math.ceil(chats / effective) * effective * CONCURRENCY_TOKENS;
-          result = { seconds: seed.seconds, errors: ok ? 0 : 1, firstError: ok ? undefined : seed.stderr.slice(-300), mismatches: 0, maxRssKb: seed.maxRssKb };
-        }
-        const wallMs = performance.now() - started;
-        const status = await server.status();
-        samples.push({ ...result, liveChats: status.liveChats, serverCpuShare: (status.cpuMs - cpuBefore) / wallMs });
-        options.log(
-          `  ${who} ${chats} chats, ${effective} in flight: ${result.seconds.toFixed(2)} s, RSS ${(result.maxRssKb / 1024).toFixed(0)} MB, errors ${result.errors}, left ${status.liveChats}`,
-        );
-        if (result.firstError) options.log(`    first error: ${result.firstError}`);
-      }
-      scenarios.push({
-        who,
-        chats: who === "seed" ? Math.ceil(chats / effective) * effective : chats,
-        inflight: effective,
-        seconds: median(samples.map((s) => s.seconds)),
-        secondsMin: Math.min(...samples.map((s) => s.seconds)),
-        secondsMax: Math.max(...samples.map((s) => s.seconds)),
-        peakRssMb: Math.max(...samples.map((s) => (s.maxRssKb ?? NaN) / 1024)),
-        errors: samples.reduce((sum, s) => sum + s.errors + s.mismatches, 0),
-        liveChats: Math.max(...samples.map((s) => s.liveChats)),
-        serverCpuShare: median(samples.map((s) => s.serverCpuShare)),
-        runs,
-      });
+  const clients = ["oasst", "node:http floor", "seed"].filter((who) => who !== "seed" || !seedMissing);
+  /** One run of a client, with the server's CPU and the chats it still holds after it. */
+  const runOnce = async (who) => {
+    const cpuBefore = (await server.status()).cpuMs;
+    const started = performance.now();
+    let result;
+    if (who !== "seed") {
+      result = await runWorker(server, who === "oasst" ? "oasst" : "floor", chats, inflight, CONCURRENCY_TOKENS, 10);
+    } else {
+      const seed = await runSeed(server, { prompt: PROMPT, repeat: Math.ceil(chats / inflight), concurrency: inflight });
+      const ok = seed.code === 0 && seed.tokens === Math.ceil(chats / inflight) * inflight * CONCURRENCY_TOKENS;
+      result = { seconds: seed.seconds, errors: ok ? 0 : 1, firstError: ok ? undefined : seed.stderr.slice(-300), mismatches: 0, maxRssKb: seed.maxRssKb };
     }
-  }
+    const wallMs = performance.now() - started;
+    const status = await server.status();
+    options.log(
+      `  ${who} ${chats} chats, ${inflight} in flight: ${result.seconds.toFixed(2)} s, RSS ${(result.maxRssKb / 1024).toFixed(0)} MB, errors ${result.errors}, left ${status.liveChats}`,
+    );
+    if (result.firstError) options.log(`    first error: ${result.firstError}`);
+    return { ...result, liveChats: status.liveChats, serverCpuShare: (status.cpuMs - cpuBefore) / wallMs };
+  };
+  // Interleaved (each run of every client, then the next run): the host's load drifts over a scenario, and
+  // the ratios compare runs made close together.
+  const samples = new Map(clients.map((who) => [who, []]));
+  for (let run = 0; run < runs; run++) for (const who of clients) samples.get(who).push(await runOnce(who));
+  const scenarios = clients.map((who) => {
+    const runsOf = samples.get(who);
+    return {
+      who,
+      chats: who === "seed" ? Math.ceil(chats / inflight) * inflight : chats,
+      inflight,
+      seconds: median(runsOf.map((s) => s.seconds)),
+      secondsMin: Math.min(...runsOf.map((s) => s.seconds)),
+      secondsMax: Math.max(...runsOf.map((s) => s.seconds)),
+      peakRssMb: Math.max(...runsOf.map((s) => (s.maxRssKb ?? NaN) / 1024)),
+      errors: runsOf.reduce((sum, s) => sum + s.errors + s.mismatches, 0),
+      liveChats: Math.max(...runsOf.map((s) => s.liveChats)),
+      serverCpuShare: median(runsOf.map((s) => s.serverCpuShare)),
+      runs,
+    };
+  });
   return { tokens: CONCURRENCY_TOKENS, seedSkipped: seedMissing, scenarios };
 }
 
