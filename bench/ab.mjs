@@ -14,11 +14,11 @@
  * concurrency: 500 chats each of 1,024 tokens, 50 in flight (bench/concurrency.mjs --worker).
  * Prints each round's CPU (user + system) per build and B/A, then B/A over all rounds.
  */
-import { spawn } from "node:child_process";
 import console from "node:console";
 import { resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
+import { runJsonChild } from "./measure.mjs";
 import { TOKEN_DELAY_MS } from "./paced.mjs";
 import { startBenchServer } from "./server-process.mjs";
 
@@ -59,16 +59,10 @@ const [distA, distB] = args.map((dir) => pathToFileURL(resolve(dir)).href.replac
 
 /** One client process on `dist`; resolves with its result line. */
 function client(dist, config) {
-  return new Promise((done, reject) => {
-    const script = fileURLToPath(new URL(scenario.script, import.meta.url));
-    const child = spawn(process.execPath, [script, scenario.mode, JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { PATH: process.env.PATH ?? "", BENCH_DIST: dist },
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (text) => (out += text));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? done(JSON.parse(out)) : reject(new Error(`${scenario.script} ${scenario.mode} exited with ${code}`))));
+  const script = fileURLToPath(new URL(scenario.script, import.meta.url));
+  return runJsonChild(`${scenario.script} ${scenario.mode}`, script, [scenario.mode, JSON.stringify(config)], {
+    PATH: process.env.PATH ?? "",
+    BENCH_DIST: dist,
   });
 }
 

@@ -12,12 +12,11 @@
  * (`client`: "oasst", the default, or "floor")
  * prints one JSON line: { seconds, cpuMs, errors, firstError, mismatches, maxRssKb } (cpuMs: the chats' user + system CPU).
  */
-import { spawn } from "node:child_process";
 import http from "node:http";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, URL } from "node:url";
-import { MODEL, median } from "./measure.mjs";
+import { MODEL, median, runJsonChild } from "./measure.mjs";
 import { cookieHeader, floorChat } from "./node-http-floor.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
 
@@ -84,22 +83,7 @@ async function worker(config) {
 
 function runWorker(server, client, chats, inflight, tokens, warmUp) {
   const config = { client, url: server.url, cookies: server.cookies, sessions: server.sessions, chats, inflight, tokens, warmUp };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--worker", JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env },
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (text) => {
-      out += text;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`concurrency worker exited with ${code}`));
-      else resolve(JSON.parse(out));
-    });
-  });
+  return runJsonChild("concurrency worker", fileURLToPath(import.meta.url), ["--worker", JSON.stringify(config)]);
 }
 
 /**

@@ -13,12 +13,12 @@
  * measure the timer and the wake-up after each pause more than the decoder.
  */
 import { Buffer } from "node:buffer";
-import { spawn } from "node:child_process";
 import console from "node:console";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
+import { runJsonChild } from "./measure.mjs";
 
 const WORDS = [
   " The",
@@ -70,15 +70,8 @@ const named = (args.length ? args : [`oasst=${fileURLToPath(new URL("../dist/cli
   entry.includes("=") ? entry.split("=") : [entry, entry],
 );
 
-function child(path) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", path, String(tokens), String(rate)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    proc.stdout.on("data", (chunk) => (out += chunk));
-    proc.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out).cpuMs) : reject(new Error(`${path}: exit ${code}`))));
-  });
+async function child(path) {
+  return (await runJsonChild(path, fileURLToPath(import.meta.url), ["--child", path, String(tokens), String(rate)])).cpuMs;
 }
 
 // Paced, three rounds; each variant's best round (least disturbed by other load on the machine).

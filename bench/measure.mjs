@@ -1,7 +1,8 @@
 /**
- * Small helpers shared by the benchmark items: statistics, timing, command-line flags
- * and the chat requests the raw (non-oasst) clients send.
+ * Small helpers shared by the benchmark items: statistics, timing, command-line flags,
+ * the chat requests the raw (non-oasst) clients send, and the child processes that run them.
  */
+import { spawn } from "node:child_process";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { setTimeout } from "node:timers";
@@ -96,6 +97,22 @@ export function flags(argv = process.argv.slice(2)) {
     else throw new Error(`unknown flag ${arg}; use --quick, --only NAME, --runs N, --verbose`);
   }
   return { quick, verbose, only: only.filter(Boolean), runs };
+}
+
+/**
+ * Runs `node script ...args` (its stderr goes to ours) and resolves with the JSON it printed on
+ * stdout once it exits with 0; rejects naming `name` and the exit code otherwise.
+ */
+export function runJsonChild(name, script, args, env = process.env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (text) => {
+      out += text;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited with ${code}`))));
+  });
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -29,7 +29,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, URL } from "node:url";
-import { MODEL, percentile } from "./measure.mjs";
+import { MODEL, percentile, runJsonChild } from "./measure.mjs";
 import { cookieHeader, floorChat } from "./node-http-floor.mjs";
 import { RawConnections, rawChat } from "./raw-http.mjs";
 import { startBenchServer } from "./server-process.mjs";
@@ -173,18 +173,8 @@ async function driverChild(config) {
 
 /** Runs this file as a child in `mode`; resolves with its JSON line. */
 function child(mode, config) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), `--${mode}`, JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { PATH: process.env.PATH ?? "", ...(process.env.BENCH_DIST ? { BENCH_DIST: process.env.BENCH_DIST } : {}) },
-    });
-    let out = "";
-    proc.stdout.setEncoding("utf8").on("data", (text) => {
-      out += text;
-    });
-    proc.on("error", reject);
-    proc.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`paced ${mode} child exited with ${code}`))));
-  });
+  const env = { PATH: process.env.PATH ?? "", ...(process.env.BENCH_DIST ? { BENCH_DIST: process.env.BENCH_DIST } : {}) };
+  return runJsonChild(`paced ${mode} child`, fileURLToPath(import.meta.url), [`--${mode}`, JSON.stringify(config)], env);
 }
 
 const CLOCK_TICKS = 100;
