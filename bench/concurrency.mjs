@@ -16,7 +16,7 @@ import http from "node:http";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, URL } from "node:url";
-import { MODEL, median, runJsonChild } from "./measure.mjs";
+import { expectedReply, MODEL, median, runJsonChild } from "./measure.mjs";
 import { cookieHeader, floorChat } from "./node-http-floor.mjs";
 import { runSeed, seedUnavailable } from "./seed-process.mjs";
 
@@ -28,10 +28,8 @@ const DIST = new URL(process.env.BENCH_DIST ?? "../dist/", import.meta.url);
 /** `(lane) => chat`: a chat through the provider on the lane's account; resolves true when its text is the expected one. */
 async function providerChat(config, accounts) {
   const { OpenAssistant } = await import(new URL("index.js", DIST).href);
-  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
-  const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
   const messages = [{ role: "user", content: PROMPT }];
-  const expected = replyTokens(prompterContent(messages), config.tokens).join("");
+  const expected = await expectedReply(DIST, PROMPT, config.tokens);
   return async (lane) => {
     const options = { baseUrl: config.url, cookies: accounts[lane], max_new_tokens: config.tokens, env: {}, onWarning: () => {} };
     return (await OpenAssistant.createAsync(MODEL, messages, options)) === expected;

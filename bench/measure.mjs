@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { setTimeout } from "node:timers";
+import { URL } from "node:url";
 
 export const MODEL = "OA_SFT_Llama_30B_6";
 /** The seed's sampling parameters, with the reply length the benchmark asks for. */
@@ -113,6 +114,16 @@ export function runJsonChild(name, script, args, env = process.env) {
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited with ${code}`))));
   });
+}
+
+/**
+ * The reply text the benchmark server streams for a chat of one user message, `prompt`, `tokens`
+ * long: the emulator's text for the prompter message that the build in `dist` posts.
+ */
+export async function expectedReply(dist, prompt, tokens) {
+  const { replyTokens } = await import(new URL("emulator/reply-text.js", dist).href);
+  const { prompterContent: formatted } = await import(new URL("provider/format-prompt.js", dist).href);
+  return replyTokens(formatted([{ role: "user", content: prompt }]), tokens).join("");
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -29,7 +29,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, URL } from "node:url";
-import { MODEL, percentile, runJsonChild } from "./measure.mjs";
+import { expectedReply, MODEL, percentile, runJsonChild } from "./measure.mjs";
 import { cookieHeader, floorChat } from "./node-http-floor.mjs";
 import { RawConnections, rawChat } from "./raw-http.mjs";
 import { startBenchServer } from "./server-process.mjs";
@@ -66,10 +66,8 @@ async function all(chats, chat) {
 /** In a child: 200 chats through the provider. */
 async function providerChild(config) {
   const { OpenAssistant } = await import(new URL("index.js", DIST).href);
-  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
-  const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
   const messages = [{ role: "user", content: PROMPT }];
-  const expected = replyTokens(prompterContent(messages), config.tokens).join("");
+  const expected = await expectedReply(DIST, PROMPT, config.tokens);
   const firstToken = [];
   let mismatches = 0;
   const started = performance.now();
@@ -226,9 +224,7 @@ async function startServe(url, sessions, configHome) {
  * through it; the CPU and peak RSS are the gateway process's alone.
  */
 async function gatewayChild(config) {
-  const { replyTokens } = await import(new URL("emulator/reply-text.js", DIST).href);
-  const { prompterContent } = await import(new URL("provider/format-prompt.js", DIST).href);
-  const expected = replyTokens(prompterContent([{ role: "user", content: PROMPT }]), config.tokens).join("");
+  const expected = await expectedReply(DIST, PROMPT, config.tokens);
   const configHome = mkdtempSync(join(os.tmpdir(), "oasst-bench-"));
   try {
     const serve = await startServe(config.url, config.sessions, configHome);
